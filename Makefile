@@ -1,0 +1,19 @@
+# The entry points the README documents. Every target runs the (idempotent) setup first.
+PY := .venv/bin/python
+
+.PHONY: setup demo test env clean-demo
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) tools/demo.py
+
+test: setup
+	$(PY) -m pytest tests
+
+env: setup
+	$(PY) tools/collect_env.py
+
+clean-demo:
+	rm -rf data/demo data/demo_coco work_dirs/demo

@@ -1,0 +1,2 @@
+"""MMDetection-only components; detection configs import ``qbheat_mm.det`` explicitly."""
+__all__: list[str] = []

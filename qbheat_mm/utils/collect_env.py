@@ -1,0 +1,98 @@
+"""Environment report: what a bug report or a benchmark needs to be reproducible.
+
+Run ``python tools/collect_env.py`` (or ``python -m qbheat_mm.utils.collect_env``).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+__all__ = ['collect_env', 'mmcv_ops_status', 'main']
+
+_PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv', 'mmdet', 'mmpretrain', 'numpy',
+             'pycocotools', 'cv2', 'skimage')
+
+
+def _version(module_name: str) -> str:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure is worth reporting, not raising
+        return f'not importable ({type(exc).__name__}: {exc})'
+    return getattr(module, '__version__', 'unknown')
+
+
+def mmcv_ops_status() -> str:
+    """Whether mmcv's compiled extension loads, with the compiler it was built with."""
+    try:
+        from mmcv.ops import get_compiler_version, get_compiling_cuda_version
+    except Exception as exc:
+        return f'NOT compiled ({type(exc).__name__}: {exc})'
+    return (f'compiled (compiler: {get_compiler_version()}, '
+            f'CUDA: {get_compiling_cuda_version()})')
+
+
+def _git_commit() -> str:
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(['git', '-C', str(repo), 'rev-parse', '--short', 'HEAD'],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(['git', '-C', str(repo), 'status', '--porcelain'],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return 'unknown (git not available)'
+    if out.returncode != 0:
+        return 'unknown (not a git checkout)'
+    return out.stdout.strip() + (' (with uncommitted changes)' if dirty.stdout.strip() else '')
+
+
+def collect_env() -> 'OrderedDict[str, str]':
+    """Return an ordered mapping of what matters for reproducing a run."""
+    env: OrderedDict[str, str] = OrderedDict()
+    env['python'] = sys.version.replace('\n', ' ')
+    env['platform'] = platform.platform()
+    for name in _PACKAGES:
+        env[name] = _version(name)
+    env['mmcv ops'] = mmcv_ops_status()
+    try:
+        import torch
+        env['CUDA available'] = str(torch.cuda.is_available())
+        if torch.cuda.is_available():
+            env['GPUs'] = ', '.join(torch.cuda.get_device_name(i)
+                                    for i in range(torch.cuda.device_count()))
+        env['torch CUDA build'] = str(torch.version.cuda)
+        env['torch threads'] = str(torch.get_num_threads())
+    except Exception as exc:
+        env['CUDA available'] = f'unknown ({exc})'
+    env['qbheat_mm'] = _version('qbheat_mm')
+    env['git commit'] = _git_commit()
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--short', action='store_true',
+                        help='one line; exit non-zero when a package or the mmcv ops fail')
+    args = parser.parse_args(argv)
+    env = collect_env()
+    broken = [k for k, v in env.items() if v.startswith(('not importable', 'NOT compiled'))]
+    if args.short:
+        print(', '.join(f'{k} {env[k]}' for k in ('torch', 'mmengine', 'mmcv', 'mmdet',
+                                                    'mmpretrain', 'qbheat_mm')),
+              '| mmcv ops:', env['mmcv ops'].split(' (')[0])
+    else:
+        width = max(map(len, env))
+        for key, value in env.items():
+            print(f'{key:<{width}} : {value}')
+    if broken:
+        print('Broken: ' + '; '.join(f'{k}: {env[k]}' for k in broken), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# One setup path: creates .venv in the repository and installs the pinned OpenMMLab stack.
+#
+#   bash scripts/setup.sh        (what `make setup`, `make demo` and `make test` run)
+#
+# Pins live in setup.cfg only. mmcv 2.1.0 has no wheel for this torch, so it is built from
+# source once (about 20 minutes on 2 cores) into a cache folder outside the repository
+# whose name carries everything the binary depends on: mmcv, torch, Python tag, machine
+# and ops flavour. pip's own wheel cache keys on the source only and would hand back a
+# build made against another torch, so it is never used for mmcv.
+#
+# Environment: PYTHON (interpreter, default python3.11), QBHEAT_CACHE_DIR (default
+# ${XDG_CACHE_HOME:-~/.cache}/qbheat_mm), MAX_JOBS (parallel compile jobs, default nproc).
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON="${PYTHON:-python3.11}"
+CACHE_ROOT="${QBHEAT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qbheat_mm}"
+STAMP="$VENV/.qbheat_setup_stamp"
+STEP="starting"
+T0=$(date +%s)
+
+say() { printf '[setup %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+step() { STEP="$1"; say "== $1"; }
+on_error() {
+    local rc=$?
+    printf '\n[setup] FAILED during step: %s (exit %s)\n' "$STEP" "$rc" >&2
+    printf '[setup] What to do: %s\n' "${HINT:-read the output above; rerun bash scripts/setup.sh once fixed (finished steps are skipped).}" >&2
+    exit "$rc"
+}
+trap on_error ERR
+
+# --- 0. interpreter ----------------------------------------------------------------------
+step "check the Python interpreter ($PYTHON)"
+HINT="install Python 3.11 (with venv and headers) or point PYTHON=/path/to/python3.11 at one."
+command -v "$PYTHON" >/dev/null
+"$PYTHON" -c 'import sys, venv; assert sys.version_info[:2] == (3, 11), sys.version'
+
+pin() {  # pin NAME -> the exact version setup.cfg pins for NAME
+    "$PYTHON" - "$ROOT/setup.cfg" "$1" <<'PY'
+import configparser, re, sys
+cfg = configparser.ConfigParser()
+cfg.read(sys.argv[1])
+text = cfg['options']['install_requires'] + '\n' + '\n'.join(cfg['options.extras_require'].values())
+for line in text.splitlines():
+    m = re.fullmatch(r'\s*([A-Za-z0-9_.-]+)==([^\s;]+)\s*', line)
+    if m and m.group(1).lower() == sys.argv[2].lower():
+        print(m.group(2)); break
+else:
+    sys.exit(f'setup.cfg pins no exact version of {sys.argv[2]}')
+PY
+}
+TORCH_V=$(pin torch); TORCHVISION_V=$(pin torchvision); MMCV_V=$(pin mmcv)
+OPENCV_V=$(pin opencv-python-headless)
+
+# Fast path: nothing changed since the last complete run.
+FINGERPRINT=$(cat "$ROOT/setup.cfg" "$ROOT/scripts/setup.sh" | sha256sum | cut -c1-16)
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FINGERPRINT" ]] \
+   && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmpretrain, qbheat_mm' 2>/dev/null; then
+    say "environment up to date ($VENV); nothing to do"
+    exit 0
+fi
+
+# --- 1. virtual environment ----------------------------------------------------------------
+step "create the virtual environment $VENV"
+HINT="on Debian/Ubuntu install python3.11-venv; or delete $VENV and rerun."
+[[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+# mmcv's setup.py imports pkg_resources, which setuptools >= 81 removed.
+"${PIP[@]}" install -q --upgrade "pip>=24" "setuptools>=77,<81" wheel
+
+# --- 2. torch + torchvision --------------------------------------------------------------
+step "install torch==$TORCH_V torchvision==$TORCHVISION_V"
+HINT="pip could not install the torch pair; check the package index is reachable and has these versions."
+"${PIP[@]}" install -q "torch==$TORCH_V" "torchvision==$TORCHVISION_V"
+
+# --- 3. mmcv with compiled ops, built once per (mmcv, torch, python, machine, flavour) ----
+PYTAG=$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+FLAVOUR=$("$VENV/bin/python" -c 'import torch; print("cuda" + torch.version.cuda if torch.cuda.is_available() else "cpu")')
+MMCV_CACHE="$CACHE_ROOT/mmcv-${MMCV_V}_torch-${TORCH_V}_${PYTAG}_$(uname -m)_${FLAVOUR}"
+step "mmcv==$MMCV_V with compiled ops (cache: $MMCV_CACHE)"
+installed_mmcv=$("$VENV/bin/python" -c 'import mmcv, mmcv.ops; print(mmcv.__version__)' 2>/dev/null || true)
+if [[ "$installed_mmcv" == "$MMCV_V" && -f "$VENV/.mmcv_from" && "$(cat "$VENV/.mmcv_from")" == "$MMCV_CACHE" ]]; then
+    say "mmcv $MMCV_V already installed from this cache"
+else
+    if ! compgen -G "$MMCV_CACHE/mmcv-*.whl" >/dev/null; then
+        say "no cached wheel: building mmcv $MMCV_V from source (about 20 minutes on 2 cores)"
+        HINT="the mmcv build failed; its log is printed above. It needs gcc/g++ with C++20 and the Python headers (apt-get install build-essential python3.11-dev)."
+        BUILD=$(mktemp -d "${TMPDIR:-/tmp}/qbheat-mmcv-build.XXXXXX")
+        # --no-build-isolation: pip prepares metadata while downloading, and mmcv's setup.py
+        # needs the venv's setuptools < 81 (pkg_resources) and torch for that too.
+        "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_V" -d "$BUILD"
+        tar -xzf "$BUILD/mmcv-$MMCV_V.tar.gz" -C "$BUILD"
+        SRC="$BUILD/mmcv-$MMCV_V"
+        # torch >= 2.14 headers refuse anything older than C++20; mmcv hard-codes C++17.
+        sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
+        grep -q -- '-std=c++20' "$SRC/setup.py"
+        if ! ( cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+                 "${PIP[@]}" wheel --no-build-isolation --no-deps --no-cache-dir -w "$BUILD/dist" . \
+                 >"$BUILD/build.log" 2>&1 ); then
+            tail -n 60 "$BUILD/build.log" >&2
+            false
+        fi
+        mkdir -p "$CACHE_ROOT"
+        # Publish atomically: a killed build never leaves a half-written wheel in the cache.
+        STAGE=$(mktemp -d "$CACHE_ROOT/.stage.XXXXXX")
+        cp "$BUILD"/dist/mmcv-*.whl "$BUILD/build.log" "$STAGE/"
+        rm -rf "$MMCV_CACHE" && mv "$STAGE" "$MMCV_CACHE"
+        rm -rf "$BUILD"
+    fi
+    HINT="the cached mmcv wheel would not install; delete $MMCV_CACHE and rerun to rebuild it."
+    "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_CACHE"/mmcv-*.whl
+    echo "$MMCV_CACHE" > "$VENV/.mmcv_from"
+fi
+
+# --- 4. the rest of the stack and qbheat_mm itself -------------------------------------
+step "install qbheat_mm (editable) with the pinned stack, tests and demo extras"
+HINT="pip could not resolve the pins in setup.cfg; the message above names the package."
+# mmcv is already installed from the cache; pip sees the pin satisfied and builds nothing.
+"${PIP[@]}" install -q -e "$ROOT[tests,demo]"
+# mmengine 0.10.7 declares the GUI build opencv-python, which needs libGL and shares the
+# cv2 folder with the headless build: keep only the headless one.
+if "${PIP[@]}" show -q opencv-python >/dev/null 2>&1; then
+    "${PIP[@]}" uninstall -q -y opencv-python
+    "${PIP[@]}" install -q --no-deps --force-reinstall "opencv-python-headless==$OPENCV_V"
+fi
+
+# --- 5. check -----------------------------------------------------------------------------
+step "check that the stack imports"
+HINT="an installed package does not import; the traceback above names it. Delete $VENV and rerun."
+"$VENV/bin/python" -m qbheat_mm.utils.collect_env --short
+echo "$FINGERPRINT" > "$STAMP"
+say "done: activate with 'source .venv/bin/activate'"

@@ -1,0 +1,188 @@
+"""tools/train.py and tools/test.py on a tiny classifier: checkpoints, resume, load_from,
+Pretrained init with a prefix, and the torch >= 2.6 checkpoint patch they all rely on."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train_tool, test_tool = _load_tool('train'), _load_tool('test')
+
+TINY_BACKBONE = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
+                     out_indices=(3, ))
+
+
+def tiny_config(data_root: Path, max_iters: int) -> dict:
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+    loader = dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
+                  dataset=dict(type='CustomDataset', data_root=str(data_root), pipeline=pipeline))
+    return dict(
+        default_scope='mmpretrain',
+        custom_imports=dict(imports=['qbheat_mm'], allow_failed_imports=False),
+        model=dict(
+            type='ImageClassifier',
+            data_preprocessor=dict(num_classes=2, mean=[127.5] * 3, std=[127.5] * 3),
+            backbone=TINY_BACKBONE,
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=2, in_channels=64,
+                      loss=dict(type='CrossEntropyLoss'))),
+        train_dataloader=loader,
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
+        test_dataloader=dict(loader, sampler=dict(type='DefaultSampler', shuffle=False)),
+        test_cfg=dict(),
+        test_evaluator=dict(type='Accuracy', topk=(1, )),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
+                           logger=dict(type='LoggerHook', interval=1)),
+        log_level='WARNING',
+        randomness=dict(seed=0),
+    )
+
+
+def write_config(tmp_path: Path, image_folder: Path, max_iters: int) -> str:
+    path = tmp_path / f'tiny_{max_iters}.py'
+    Config(tiny_config(image_folder, max_iters)).dump(path)
+    return str(path)
+
+
+@pytest.fixture
+def trained(tmp_path, image_folder):
+    """A tiny classifier trained for 4 iterations; returns (work_dir, config path)."""
+    work_dir = tmp_path / 'work'
+    cfg = write_config(tmp_path, image_folder, max_iters=4)
+    train_tool.main([cfg, '--work-dir', str(work_dir)])
+    return work_dir, cfg
+
+
+def test_train_saves_checkpoints_with_training_state(trained):
+    work_dir, _ = trained
+    assert sorted(p.name for p in work_dir.glob('iter_*.pth')) == ['iter_2.pth', 'iter_4.pth']
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_4.pth')
+    ckpt = torch.load(work_dir / 'iter_4.pth', map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 4
+    assert {'state_dict', 'optimizer', 'message_hub'} <= set(ckpt)
+    assert ckpt['optimizer']['state'], 'AdamW moments must be saved for resuming'
+
+
+def test_full_checkpoints_need_the_compat_patch(trained):
+    """Under torch >= 2.6 plain ``torch.load`` refuses mmengine checkpoints; our patch is
+    what makes resume / load_from / Pretrained work at all."""
+    from qbheat_mm import compat
+    assert compat.CHECKPOINT_PATCH_NEEDED
+    with pytest.raises(Exception, match='Weights only load failed'):
+        torch.load(trained[0] / 'iter_4.pth', map_location='cpu')
+    from mmengine.runner.checkpoint import CheckpointLoader
+    assert CheckpointLoader._get_checkpoint_loader('/some/file.pth') is compat.load_from_local
+
+
+def test_resume_auto_continues_from_saved_iteration(trained, tmp_path, image_folder):
+    work_dir, _ = trained
+    saved = torch.load(work_dir / 'iter_4.pth', map_location='cpu', weights_only=False)
+    cfg6 = write_config(tmp_path, image_folder, max_iters=6)
+    runner = train_tool.build_runner(
+        train_tool.parse_args([cfg6, '--work-dir', str(work_dir), '--resume']))
+    runner.load_or_resume()
+    assert runner.iter == 4
+    state = runner.optim_wrapper.optimizer.state_dict()['state']
+    saved_state = saved['optimizer']['state']
+    assert state.keys() == saved_state.keys()
+    assert torch.equal(state[0]['exp_avg'], saved_state[0]['exp_avg'])
+    runner.train()
+    assert runner.iter == 6
+    assert (work_dir / 'iter_6.pth').is_file()
+    assert torch.load(work_dir / 'iter_6.pth', map_location='cpu',
+                      weights_only=False)['meta']['iter'] == 6
+
+
+def test_resume_from_explicit_path(trained, tmp_path, image_folder):
+    work_dir, _ = trained
+    cfg6 = write_config(tmp_path, image_folder, max_iters=6)
+    runner = train_tool.build_runner(train_tool.parse_args(
+        [cfg6, '--work-dir', str(tmp_path / 'other'), '--resume', str(work_dir / 'iter_2.pth')]))
+    runner.load_or_resume()
+    assert runner.iter == 2
+
+
+def test_test_tool_loads_checkpoint_and_evaluates(trained, tmp_path):
+    work_dir, cfg = trained
+    ckpt_path = work_dir / 'iter_4.pth'
+    runner = test_tool.build_runner(test_tool.parse_args(
+        [cfg, str(ckpt_path), '--work-dir', str(tmp_path / 'test'),
+         '--out', str(tmp_path / 'preds.pkl')]))
+    metrics = runner.test()
+    assert 0.0 <= metrics['accuracy/top1'] <= 100.0
+    assert (tmp_path / 'preds.pkl').is_file()
+    saved = torch.load(ckpt_path, map_location='cpu', weights_only=False)['state_dict']
+    model_state = runner.model.state_dict()
+    assert all(torch.equal(model_state[k], v) for k, v in saved.items())
+
+
+def test_test_tool_rejects_config_without_test_loop(trained, tmp_path, image_folder):
+    work_dir, _ = trained
+    cfg = tiny_config(image_folder, 4)
+    for key in ('test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg.pop(key)
+    path = tmp_path / 'no_test.py'
+    Config(cfg).dump(path)
+    with pytest.raises(ValueError, match='has no test loop'):
+        test_tool.build_runner(test_tool.parse_args([str(path), str(work_dir / 'iter_4.pth')]))
+
+
+def _count_equal(module: torch.nn.Module, reference: dict) -> int:
+    return sum(1 for k, v in module.state_dict().items()
+               if k in reference and torch.equal(v, reference[k]))
+
+
+def test_pretrained_init_with_prefix_loads_every_backbone_key(trained):
+    work_dir, _ = trained
+    ckpt = torch.load(work_dir / 'iter_4.pth', map_location='cpu', weights_only=False)
+    expected = {k[len('backbone.'):]: v for k, v in ckpt['state_dict'].items()
+                if k.startswith('backbone.')}
+    backbone = MODELS.build(dict(TINY_BACKBONE, init_cfg=dict(
+        type='Pretrained', checkpoint=str(work_dir / 'iter_4.pth'), prefix='backbone.')))
+    assert _count_equal(backbone, expected) < len(expected)  # random before init_weights
+    backbone.init_weights()
+    assert len(expected) == len(backbone.state_dict()) == _count_equal(backbone, expected)
+
+
+def test_pretrained_init_into_another_model_silently_loads_nothing(trained):
+    """Documents the upstream pitfall StrictPretrained (issue 5) guards against: the prefix
+    matches, no key fits, mmengine logs a warning and leaves the backbone random."""
+    work_dir, _ = trained
+    backbone = MODELS.build(dict(type='MobileNetV2', widen_factor=0.25, init_cfg=dict(
+        type='Pretrained', checkpoint=str(work_dir / 'iter_4.pth'), prefix='backbone.')))
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    backbone.init_weights()  # no error
+    changed = [k for k, v in backbone.state_dict().items() if not torch.equal(v, before[k])]
+    ckpt = torch.load(work_dir / 'iter_4.pth', map_location='cpu', weights_only=False)
+    loaded = {k[len('backbone.'):] for k in ckpt['state_dict'] if k.startswith('backbone.')}
+    assert not loaded & set(backbone.state_dict())
+    assert changed == [], 'nothing was loaded, so the backbone kept its random weights'
+
+
+def test_amp_on_cpu_fails_with_clear_message(tmp_path, image_folder):
+    if torch.cuda.is_available():
+        pytest.skip('CUDA present: --amp is valid here')
+    cfg = write_config(tmp_path, image_folder, max_iters=1)
+    with pytest.raises(RuntimeError, match='--amp needs a CUDA GPU'):
+        train_tool.build_runner(train_tool.parse_args([cfg, '--amp']))
+
+
+def test_missing_config_is_a_clear_error():
+    with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):
+        train_tool.build_runner(train_tool.parse_args(['nope.py']))

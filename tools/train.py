@@ -1,0 +1,64 @@
+"""Train a model from an MM-style config (pre-training, probing or detection).
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
+                                 [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+
+Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
+from qbheat_mm.utils.cli import add_common_args, load_config
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='auto|PATH',
+        help='resume from PATH, or with no value (or "auto") from the latest checkpoint '
+        'in the work dir; model, optimizer, scheduler and iteration are restored')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by actual / base batch size (auto_scale_lr in config)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='skip the validation loop during training')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def build_runner(args: argparse.Namespace) -> Runner:
+    cfg = load_config(args)
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper asserts '
+                               'CUDA); drop --amp to train in fp32 on the CPU.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise ValueError('--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) '
+                             'in the config')
+        cfg.auto_scale_lr.enable = True
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
+def main(argv: list[str] | None = None) -> None:
+    build_runner(parse_args(argv)).train()
+
+
+if __name__ == '__main__':
+    main()
