@@ -1,2 +1,12 @@
-"""MMDetection-only components; detection configs import ``qbheat_mm.det`` explicitly."""
-__all__: list[str] = []
+"""MMDetection-only components; detection configs import ``qbheat_mm.det`` explicitly.
+
+Datasets register into ``mmdet.registry.DATASETS`` (they subclass MMDetection's
+``CocoDataset``), so detection configs use them by their plain names.
+"""
+from .checked_coco_dataset import CheckedCOCO, CheckedCocoDataset
+from .coco_checks import check_coco_annotations
+from .demo_coco import DEMO_CLASSES, demo_ann_file, prepare_demo_coco
+from .demo_coco_dataset import DemoCocoDataset
+
+__all__ = ['CheckedCOCO', 'CheckedCocoDataset', 'DemoCocoDataset', 'DEMO_CLASSES',
+           'check_coco_annotations', 'demo_ann_file', 'prepare_demo_coco']
