@@ -1,0 +1,104 @@
+"""The "tran-1" non-linear probe: one transformer block over the frozen feature map."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.registry import MODELS
+
+
+@MODELS.register_module()
+class TransformerProbeHead(ClsHead):
+    """Classify a frozen backbone's last feature map with a small transformer.
+
+    The cells of the map (7 x 7 = 49 for Mobile-Former at 224 px) become tokens:
+    Linear ``in_channels -> embed_dims``, ``depth`` pre-LN transformer blocks, mean pool
+    over the tokens, LayerNorm, Linear to the classes (QB-Heat paper, "tran-1"). There is
+    no position embedding, as in the paper's description; the mean pool makes the head
+    depend on the set of cells.
+
+    Input: the backbone's tuple. The last 4-D (N, C, H, W) tensor is the map. A trailing
+    3-D (N, T, D) tensor holds Mobile-Former's global tokens (``with_tokens=True``); they
+    are appended (each projected by their own Linear ``token_dims -> embed_dims``) only
+    when ``use_global_tokens=True``.
+
+    Args:
+        num_classes: Number of classes.
+        in_channels: Channels of the feature map.
+        embed_dims: Token width. Defaults to 512.
+        depth: Number of transformer blocks. Defaults to 1.
+        num_heads: Attention heads. Defaults to 8.
+        mlp_ratio: Hidden width of the MLP over ``embed_dims``. Defaults to 4.
+        use_global_tokens: Append the backbone's global tokens. Defaults to False.
+        token_dims: Width of the global tokens; required with ``use_global_tokens``.
+        drop_rate: Dropout in attention and MLP. Defaults to 0.
+        init_cfg: None (default) means truncated normal (std 0.02) Linear layers and
+            unit LayerNorms.
+        **kwargs: ``loss``, ``topk``, ``cal_acc`` of :class:`ClsHead`.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 embed_dims: int = 512,
+                 depth: int = 1,
+                 num_heads: int = 8,
+                 mlp_ratio: float = 4.,
+                 use_global_tokens: bool = False,
+                 token_dims: Optional[int] = None,
+                 drop_rate: float = 0.,
+                 init_cfg: Optional[dict | list] = None,
+                 **kwargs) -> None:
+        if init_cfg is None:
+            init_cfg = [dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+                        dict(type='Constant', layer='LayerNorm', val=1., bias=0.)]
+        super().__init__(init_cfg=init_cfg, **kwargs)
+        for name, value in (('num_classes', num_classes), ('in_channels', in_channels),
+                            ('embed_dims', embed_dims), ('depth', depth)):
+            if value <= 0:
+                raise ValueError(f'{name} must be a positive integer, got {value}')
+        if embed_dims % num_heads:
+            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by '
+                             f'num_heads ({num_heads})')
+        if use_global_tokens and not token_dims:
+            raise ValueError('use_global_tokens=True needs token_dims (the width of the '
+                             "backbone's global tokens, MobileFormer.token_dims)")
+        self.num_classes = num_classes
+        self.use_global_tokens = use_global_tokens
+
+        self.cell_proj = nn.Linear(in_channels, embed_dims)
+        self.token_proj = nn.Linear(token_dims, embed_dims) if use_global_tokens else None
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(
+                embed_dims, num_heads, dim_feedforward=int(embed_dims * mlp_ratio),
+                dropout=drop_rate, activation='gelu', layer_norm_eps=1e-6,
+                batch_first=True, norm_first=True) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
+        self.fc = nn.Linear(embed_dims, num_classes)
+
+    def _split_inputs(self, feats: Sequence[torch.Tensor]
+                      ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The last feature map and, if the backbone returned them, the global tokens."""
+        tokens = feats[-1] if feats[-1].dim() == 3 else None
+        maps = [f for f in feats if f.dim() == 4]
+        if not maps:
+            raise ValueError('TransformerProbeHead needs an N x C x H x W feature map, got '
+                             f'shapes {[tuple(f.shape) for f in feats]}')
+        if self.use_global_tokens and tokens is None:
+            raise ValueError('use_global_tokens=True but the backbone returned no global '
+                             'tokens: build MobileFormer with with_tokens=True')
+        return maps[-1], tokens
+
+    def pre_logits(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Pooled, normalised token features (N x embed_dims)."""
+        feat_map, global_tokens = self._split_inputs(feats)
+        x = self.cell_proj(feat_map.flatten(2).transpose(1, 2))  # N x HW x D
+        if self.use_global_tokens:
+            x = torch.cat([x, self.token_proj(global_tokens)], dim=1)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x.mean(dim=1))
+
+    def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Class scores (N x num_classes)."""
+        return self.fc(self.pre_logits(feats))
