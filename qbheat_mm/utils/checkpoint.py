@@ -150,7 +150,7 @@ def save_backbone_state_dict(filename: str, out: str, prefix: Optional[str] = BA
     Returns:
         Number of keys written and the prefix they were taken from.
     """
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = _load_checkpoint(filename, map_location=map_location, logger='current')
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
     # Clone so that views do not drag their whole storage into the file.
     torch.save(OrderedDict((k, v.detach().clone()) for k, v in state_dict.items()), out)
@@ -201,7 +201,7 @@ def load_backbone_checkpoint(module: nn.Module, filename: str,
     """
     if not filename:
         raise ValueError(f'no checkpoint given (filename={filename!r})')
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = _load_checkpoint(filename, map_location=map_location, logger='current')
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
     expected = module.state_dict()
 
