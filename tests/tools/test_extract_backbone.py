@@ -1,0 +1,69 @@
+"""tools/model_converters/extract_backbone.py: plain state dict out, same outputs after the
+round trip, non-zero exit when the input has no backbone weights."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from qbheat_mm.utils.checkpoint import load_backbone_checkpoint
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    'extract_backbone', REPO / 'tools' / 'model_converters' / 'extract_backbone.py')
+extract_backbone = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(extract_backbone)
+
+
+def tiny_backbone() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.Conv2d(4, 6, 3, stride=2))
+
+
+def full_checkpoint(tmp_path: Path) -> tuple[nn.Module, Path]:
+    """A QB-Heat-like checkpoint with BN statistics that differ from a fresh model's."""
+    torch.manual_seed(0)
+    model = nn.Module()
+    model.backbone, model.neck = tiny_backbone(), nn.Linear(6, 6)
+    model.backbone.train()(torch.randn(4, 3, 16, 16))  # moves running mean / var
+    path = tmp_path / 'epoch_1.pth'
+    torch.save({'meta': {'seed': np.int64(0)}, 'state_dict': model.state_dict(),
+                'optimizer': {'lr': 0.1}}, path)
+    return model.backbone, path
+
+
+def test_round_trip_gives_the_same_outputs(tmp_path, capsys):
+    source, ckpt = full_checkpoint(tmp_path)
+    out = tmp_path / 'backbone.pth'
+    assert extract_backbone.main([str(ckpt), str(out)]) == 0
+    assert "kept 9 keys from prefix 'backbone.'" in capsys.readouterr().out
+
+    plain = torch.load(out, weights_only=True)
+    assert list(plain) == list(source.state_dict())
+    extracted = tiny_backbone()
+    report = load_backbone_checkpoint(extracted, str(out))
+    assert (report.prefix, report.loaded, report.total) == ('', 9, 9)
+
+    x = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(extracted.eval()(x), source.eval()(x), rtol=0, atol=0)
+
+
+def test_no_backbone_weights_exits_non_zero_with_message(tmp_path, capsys):
+    ckpt = tmp_path / 'head_only.pth'
+    torch.save({'state_dict': {'head.fc.weight': torch.zeros(2, 2)}}, ckpt)
+    assert extract_backbone.main([str(ckpt), str(tmp_path / 'out.pth')]) == 1
+    err = capsys.readouterr().err
+    assert 'holds no backbone weights' in err
+    assert "prefix 'backbone.'" in err and 'head. (1 keys)' in err
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_custom_prefix(tmp_path, capsys):
+    source, ckpt = full_checkpoint(tmp_path)
+    out = tmp_path / 'neck.pth'
+    assert extract_backbone.main([str(ckpt), str(out), '--prefix', 'neck']) == 0
+    assert "kept 2 keys from prefix 'neck.'" in capsys.readouterr().out
+    assert set(torch.load(out, weights_only=True)) == {'weight', 'bias'}
