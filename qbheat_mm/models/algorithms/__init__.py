@@ -1,1 +1,4 @@
-__all__: list[str] = []
+"""Self-supervised algorithms."""
+from .qbheat import QBHeat
+
+__all__ = ['QBHeat']

@@ -1,0 +1,187 @@
+"""QB-Heat: quarter-block prediction under a first-order heat equation (arXiv 2211.13228)."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from torch import nn
+
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+
+@MODELS.register_module()
+class QBHeat(BaseSelfSupervisor):
+    """QB-Heat self-supervised pre-training.
+
+    The algorithm only orchestrates, as MMPretrain's MAE does:
+
+    1. crop the visible top-left quarter of the normalised batch,
+    2. encode it with any CNN backbone (its last output, N x C x h x w),
+    3. ``neck`` (:class:`HeatExtrapolationNeck`) extrapolates the full 2h x 2w map,
+    4. ``decoder`` (:class:`QBHeatDecoder`) maps every cell to p x p pixels,
+    5. ``head`` (:class:`QBHeatHead`) builds the target and computes the loss.
+
+    The neck is the method (a linear feature predictor); the decoder is the disposable
+    pixel generator, kept as its own module so the neck stays a pure heat operator.
+
+    Args:
+        backbone (dict): The encoder; its last output must be the stride
+            ``encoder_stride`` map.
+        neck (dict): The heat-extrapolation neck.
+        decoder (dict): The pixel decoder.
+        head (dict): The target and loss head.
+        encoder_stride (int): Output stride of the encoder and cell size p. Defaults
+            to 32.
+        pretrained (str, optional): Checkpoint to initialise the whole model from.
+        data_preprocessor (dict, optional): Defaults to ``SelfSupDataPreprocessor``.
+        init_cfg (dict | list[dict], optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 decoder: dict,
+                 head: dict,
+                 encoder_stride: int = 32,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.decoder = decoder if isinstance(decoder, nn.Module) else MODELS.build(decoder)
+        self.encoder_stride = encoder_stride
+        self._check_build()
+
+    # -- build-time checks -------------------------------------------------------------
+    def _backbone_channels(self) -> int:
+        """Channels of the backbone's last output: its ``out_channels`` or a dry run."""
+        out_channels = getattr(self.backbone, 'out_channels', None)
+        if isinstance(out_channels, (tuple, list)) and out_channels:
+            return int(out_channels[-1])
+        if isinstance(out_channels, int):
+            return out_channels
+        # No declared channels (e.g. MMPretrain's ResNet): run a tiny batch in eval mode
+        # (BatchNorm must not see a batch of one in training mode, nor update its stats).
+        was_training = self.backbone.training
+        self.backbone.eval()
+        try:
+            with torch.no_grad():
+                size = 2 * self.encoder_stride
+                feats = self.backbone(torch.zeros(1, 3, size, size))
+        finally:
+            self.backbone.train(was_training)
+        return int(self._last_map(feats).shape[1])
+
+    def _check_build(self) -> None:
+        """Fail at build time when the parts cannot work together."""
+        channels = self._backbone_channels()
+        if channels != self.neck.in_channels:
+            raise ValueError(f'neck in_channels is {self.neck.in_channels} but the backbone '
+                             f'outputs {channels} channels; set neck.in_channels={channels}')
+        if self.decoder.in_channels != self.neck.out_channels:
+            raise ValueError(f'decoder in_channels is {self.decoder.in_channels} but the neck '
+                             f'outputs {self.neck.out_channels} channels')
+        for name, part in (('decoder', self.decoder), ('head', self.head)):
+            if part.patch_size != self.encoder_stride:
+                raise ValueError(f'{name} patch_size is {part.patch_size} but each feature '
+                                 f'cell covers encoder_stride={self.encoder_stride} pixels')
+
+    # -- the steps -------------------------------------------------------------------------
+    @staticmethod
+    def _last_map(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
+        """The backbone's last output, which must be an N x C x h x w map."""
+        z = feats[-1] if isinstance(feats, (tuple, list)) else feats
+        if z.dim() != 4:
+            raise ValueError('QB-Heat needs the backbone to end with an N x C x h x w map, '
+                             f'got a tensor of shape {tuple(z.shape)} (with_tokens=True or a '
+                             'pooled output?)')
+        return z
+
+    def check_geometry(self, inputs: torch.Tensor) -> None:
+        """Raise a ValueError unless H and W are multiples of 2 x encoder_stride."""
+        H, W = inputs.shape[-2:]
+        m = 2 * self.encoder_stride
+        if H % m or W % m:
+            raise ValueError(
+                f'QB-Heat needs image height and width that are multiples of 2 x '
+                f'encoder_stride = {m}, got {H} x {W}; valid sizes are {m}, {2 * m}, '
+                f'{3 * m}, ... (e.g. {max(m, H // m * m)} x {max(m, W // m * m)})')
+
+    def encode_visible(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Encode the top-left quarter: N x 3 x H x W -> N x C x H/(2s) x W/(2s)."""
+        self.check_geometry(inputs)
+        H, W = inputs.shape[-2:]
+        z = self._last_map(self.backbone(inputs[..., :H // 2, :W // 2]))
+        expected = (H // (2 * self.encoder_stride), W // (2 * self.encoder_stride))
+        if tuple(z.shape[-2:]) != expected:
+            raise ValueError(f'the backbone turned a {H // 2} x {W // 2} quarter into a '
+                             f'{z.shape[-2]} x {z.shape[-1]} map, expected {expected[0]} x '
+                             f'{expected[1]} for encoder_stride={self.encoder_stride}')
+        return z
+
+    def predict_cells(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Encode, extrapolate and decode: N x L x (p * p * 3) cell pixels."""
+        return self.decoder(self.neck(self.encode_visible(inputs)))
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The encoder's map of the full image (what probes and detectors see)."""
+        return self.backbone(inputs)
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Optional[List[DataSample]] = None) -> Dict[str, torch.Tensor]:
+        """The reconstruction loss of one batch.
+
+        Args:
+            inputs (torch.Tensor): Normalised images, N x 3 x H x W.
+            data_samples (list[DataSample], optional): Unused.
+
+        Returns:
+            dict[str, torch.Tensor]: ``{'loss': ...}``.
+        """
+        return dict(loss=self.head.loss(self.predict_cells(inputs), inputs))
+
+    # -- validation ------------------------------------------------------------------------
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        """``'tensor'``, ``'loss'`` as every self-supervisor, plus ``'predict'``."""
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
+    def _to_pixels(self, x: torch.Tensor) -> torch.Tensor:
+        """Undo the data preprocessor's normalisation: back to 0-255 pixels."""
+        # ImgDataPreprocessor registers mean/std buffers only when it normalises.
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        std = getattr(self.data_preprocessor, 'std', None)
+        if mean is None or std is None:
+            return x
+        return x * std + mean
+
+    @torch.no_grad()
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        """Reconstruct each image.
+
+        Every returned sample carries ``recon_img`` (the reconstruction, de-normalised
+        per cell when ``norm_pix``) and ``gt_img`` (the input), both 3 x H x W float in
+        0-255 pixels (the model's channel order, RGB in QB-Heat configs), and the
+        metainfo ``visible_hw`` (the size of the visible top-left quarter).
+        """
+        recon = self.head.reconstruct(self.predict_cells(inputs), inputs)
+        recon, gt = self._to_pixels(recon), self._to_pixels(inputs)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(inputs.shape[0])]
+        H, W = inputs.shape[-2:]
+        for sample, r, g in zip(data_samples, recon, gt):
+            sample.set_metainfo(dict(visible_hw=(H // 2, W // 2)))
+            sample.recon_img = r
+            sample.gt_img = g
+        return data_samples
