@@ -1,1 +1,4 @@
-__all__: list[str] = []
+"""Metrics registered in ``mmpretrain.registry.METRICS``."""
+from .reconstruction_metric import ReconstructionMetric
+
+__all__ = ['ReconstructionMetric']
