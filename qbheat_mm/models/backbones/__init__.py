@@ -1,1 +1,4 @@
-__all__: list[str] = []
+"""Backbones."""
+from .mobile_former import MobileFormer
+
+__all__ = ['MobileFormer']
