@@ -1,0 +1,125 @@
+# QB-Heat pre-training of Mobile-Former-294M on ImageNet-1k.
+#
+#   tools/dist_train.sh configs/qbheat_mobileformer_in1k.py 8      (8 GPUs x 256 images)
+#
+# The method's parts are the paper's; the recipe (256 px, AdamW, lr, schedule, batch) is
+# ours: the paper gives none of these numbers. Data in MMPretrain's ImageNet layout:
+# data/imagenet/{train,val}/ with meta/{train,val}.txt. A held-out slice of ImageNet val
+# is reconstructed every 10 epochs and scored by ReconstructionMetric (PSNR per quadrant).
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+# ---- model --------------------------------------------------------------------------
+model = dict(
+    type='QBHeat',
+    encoder_stride=32,  # one 32 x 32 pixel cell per position of the stride-32 map
+    data_preprocessor=dict(
+        type='SelfSupDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    # The encoder: the backbone without its classification layers; its last output is
+    # the expanded stride-32 map (1152 channels, 4 x 4 for the 128 px visible quarter).
+    backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
+    neck=dict(
+        type='HeatExtrapolationNeck',
+        in_channels=1152,
+        proj_channels=None,  # A, B act on the encoder's own 1152-d features
+        mode='block',
+        diagonal='ab'),
+    decoder=dict(
+        type='QBHeatDecoder',
+        in_channels=1152,
+        embed_dims=256,
+        depth=4,
+        num_heads=8,
+        mlp_ratio=4.,
+        patch_size=32),
+    head=dict(
+        type='QBHeatHead',
+        patch_size=32,
+        norm_pix=True,
+        loss_region='masked',
+        loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+
+# ---- data ---------------------------------------------------------------------------
+dataset_type = 'ImageNet'
+data_root = 'data/imagenet'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=256, crop_ratio_range=(0.2, 1.0),
+         backend='pillow', interpolation='bicubic'),
+    # With flips, any image corner plays the visible top-left role over time.
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow',
+         interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=256),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=256,  # per GPU: 8 x 256 = 2048
+    num_workers=8,
+    persistent_workers=True,
+    pin_memory=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train',
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    # The first 5,000 ImageNet val images: never trained on, cheap to reconstruct.
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', indices=5000,
+                 pipeline=val_pipeline))
+val_evaluator = dict(type='ReconstructionMetric')
+
+# ---- schedule: AdamW, lr 1.5e-4 x 2048 / 256, 20 warm-up + 280 cosine epochs --------
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1.5e-4 * 2048 / 256, betas=(0.9, 0.95),
+                   weight_decay=0.05),
+    # No decay on norms and biases (MAE); A and B are decayed like any weight matrix.
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=20,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=280, eta_min=0.0, by_epoch=True, begin=20,
+         end=300, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300, val_interval=10)
+val_cfg = dict()
+# The lr above is written for 8 x 256; --auto-scale-lr rescales it to the real batch.
+auto_scale_lr = dict(base_batch_size=2048)
+
+# ---- runtime ------------------------------------------------------------------------
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=100),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='VisualizationHook', enable=False),
+)
+custom_hooks = [
+    # Reconstructions of 4 fixed val images every 2,500 iterations (about 4 epochs).
+    dict(type='QBHeatVisualizationHook', interval=2500, num_images=4),
+]
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]  # add dict(type='TensorboardVisBackend')
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, diff_rank_seed=True)

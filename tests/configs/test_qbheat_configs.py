@@ -1,0 +1,96 @@
+"""The QB-Heat and MoCo-v2 configs: they build, their parts fit, the ablations change only
+what they name, and the recipe numbers are the documented ones."""
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import qbheat_mm  # noqa: F401  (registration)
+from mmpretrain.registry import MODELS
+
+CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+TWIN = CONFIGS / 'qbheat' / 'qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py'
+ABLATIONS = {
+    'recursive': ('neck', 'mode', 'recursive'),
+    'finola': ('neck', 'mode', 'finola'),
+    'rawpix': ('head', 'norm_pix', False),
+    'lossall': ('head', 'loss_region', 'all'),
+}
+BACKBONES = {  # config name part -> channels of the stride-32 map
+    'resnet50': 2048,
+    'mobilenetv3-large': 960,
+    'convnext-tiny': 768,
+}
+
+
+def load(path: Path) -> Config:
+    cfg = Config.fromfile(str(path))
+    assert cfg.custom_imports == dict(imports=['qbheat_mm'], allow_failed_imports=False)
+    assert cfg.default_scope == 'mmpretrain'
+    return cfg
+
+
+def build(cfg: Config):
+    init_default_scope('mmpretrain')
+    return MODELS.build(copy.deepcopy(cfg.model))
+
+
+def test_entry_point_is_the_twin():
+    assert load(CONFIGS / 'qbheat_mobileformer_in1k.py').to_dict() | {'filename': None} \
+        == load(TWIN).to_dict() | {'filename': None}
+
+
+def test_recipe_numbers():
+    cfg = load(TWIN)
+    assert cfg.train_dataloader.batch_size * 8 == 2048
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.betas, opt.weight_decay) == ('AdamW', 1.5e-4 * 2048 / 256,
+                                                                (0.9, 0.95), 0.05)
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.end, cosine.begin, cosine.end, cfg.train_cfg.max_epochs) == (20, 20, 300, 300)
+    crop = cfg.train_dataloader.dataset.pipeline[1]
+    assert (crop.scale, crop.crop_ratio_range, crop.interpolation) == (256, (0.2, 1.0), 'bicubic')
+    assert cfg.val_evaluator.type == 'ReconstructionMetric'
+    assert cfg.val_dataloader.dataset.split == 'val'
+
+
+def test_twin_builds_mobileformer_with_matching_parts():
+    model = build(load(TWIN))
+    assert type(model.backbone).__name__ == 'MobileFormer'
+    assert model.neck.in_channels == model.decoder.in_channels == 1152
+    assert (model.neck.mode, model.head.norm_pix, model.head.loss_region) == ('block', True,
+                                                                               'masked')
+    model.eval()
+    assert model.predict_cells(torch.zeros(1, 3, 128, 128)).shape == (1, 16, 32 * 32 * 3)
+
+
+@pytest.mark.parametrize('name', sorted(ABLATIONS))
+def test_ablation_changes_one_setting(name):
+    part, key, value = ABLATIONS[name]
+    cfg = load(CONFIGS / 'qbheat' / f'qbheat_mobileformer-294m-{name}_8xb256-coslr-300e_in1k.py')
+    expected = load(TWIN).to_dict()
+    expected['model'][part][key] = value
+    assert cfg.to_dict() | {'filename': None} == expected | {'filename': None}
+
+
+@pytest.mark.parametrize('name', sorted(BACKBONES))
+def test_other_backbones_build(name):
+    cfg = load(CONFIGS / 'qbheat' / f'qbheat_{name}_8xb256-coslr-300e_in1k.py')
+    model = build(cfg)  # the build-time check dry-runs the backbone for its channels
+    assert model.neck.in_channels == model.decoder.in_channels == BACKBONES[name]
+    assert cfg.model.backbone.type in ('ResNet', 'MobileNetV3', 'ConvNeXt')
+
+
+def test_mocov2_baseline_builds_and_steps():
+    cfg = load(CONFIGS / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py')
+    assert (cfg.model.type, cfg.model.neck.in_channels, cfg.model.head.temperature) == (
+        'MoCo', 1152, 0.2)
+    assert (cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_epochs) == (0.03, 200)
+    cfg.model.queue_len = 8  # a multiple of the batch of 2 below
+    model = build(cfg)
+    views = [torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)]
+    loss = model(views, mode='loss')['loss']
+    assert torch.isfinite(loss) and loss > 0
