@@ -22,8 +22,10 @@ class QBHeatVisualizationHook(Hook):
     The picture (one five-panel row per image, see :func:`draw_reconstruction_panel`)
     is written to ``work_dir/<out_dir>/iter_<N>.png`` and sent to the visualizer's
     backends (TensorBoard when configured) as image ``'reconstruction'``. It is also
-    drawn before the first iteration (the untrained model) and at the end of training. Images come from the validation dataset (the
-    training dataset when there is no validation loop), evenly spaced over it.
+    drawn before the first iteration (the untrained model) and at the end of training.
+    Images come from the validation dataset, evenly spaced over it and loaded once;
+    without a validation loop they come from the training dataset (through its random
+    augmentation, loaded once too).
 
     Args:
         interval (int): Iterations between pictures. Defaults to 500.
