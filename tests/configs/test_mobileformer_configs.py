@@ -33,8 +33,9 @@ def test_recipe_values(cfg):
     assert cfg.model.head.dropout == 0.3
     assert cfg.model.train_cfg.augments == dict(type='Mixup', alpha=0.2)
     steps = {t.type: t for t in cfg.train_pipeline}
-    assert (steps['RandAugment'].magnitude_level, steps['RandAugment'].magnitude_std) == (9,
-                                                                                         0.5)
+    rand_augment = steps['RandAugment']
+    assert (rand_augment.magnitude_level, rand_augment.magnitude_std) == (9, 0.5)
+    assert rand_augment.num_policies == 2 and len(rand_augment.policies) == 15
     assert steps['RandomErasing'].erase_prob == 0.2
     assert cfg.test_dataloader.dataset.split == 'val'
     assert cfg.train_dataloader.dataset.data_root == 'data/imagenet'

@@ -117,8 +117,9 @@ def check_arch(arch: dict) -> dict:
             f'{unknown}; required {list(_REQUIRED_KEYS)}, optional {list(_OPTIONAL_KEYS)}.')
     arch = dict(arch)
     arch.setdefault('groups', 1)
-    for key in ('stem_channels', 'num_tokens', 'token_dims', 'groups'):
-        if not _positive_int(arch[key]):
+    for key in ('stem_channels', 'num_tokens', 'token_dims', 'groups',
+                'cls_hidden_channels'):
+        if key in arch and not _positive_int(arch[key]):
             raise ValueError(
                 f'Mobile-Former arch table: {key!r} must be a positive int, got '
                 f'{arch[key]!r}.')
@@ -129,8 +130,7 @@ def check_arch(arch: dict) -> dict:
     if not isinstance(blocks, (list, tuple)) or not blocks:
         raise ValueError('Mobile-Former arch table: blocks must be a non-empty list of '
                          f'(kind, out_channels, hidden, stride) rows, got {blocks!r}.')
-    arch['blocks'] = [
-_check_block(i, row) for i, row in enumerate(blocks)]
+    arch['blocks'] = [_check_block(i, row) for i, row in enumerate(blocks)]
     in_channels = arch['stem_channels']
     for i, (kind, out_channels, hidden, _) in enumerate(arch['blocks']):
         _check_block_fit(i, kind, in_channels, out_channels, hidden, arch['groups'])
