@@ -140,8 +140,8 @@ param_scheduler = [
          end=450, convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=450, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
 # The learning rate is written for 8 x 128; --auto-scale-lr rescales it.
 auto_scale_lr = dict(base_batch_size=1024)
 

@@ -1,6 +1,10 @@
 """configs/mobileformer: the supervised 294M recipe builds, its pipelines give 224 px
-inputs, mixup + label smoothing give a finite loss, and decay skips norms and biases."""
+inputs, mixup + label smoothing give a finite loss, decay skips norms and biases, and a
+converted reference checkpoint evaluates with tools/test.py."""
+import importlib.util
 from pathlib import Path
+
+import cv2
 
 import numpy as np
 import pytest
@@ -11,8 +15,17 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
+from qbheat_mm.models.backbones.mobile_former_convert import convert_to_official_state_dict
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py'
+
+
+def load_tool(path: str):
+    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope='module')
@@ -71,3 +84,42 @@ def test_model_loss_with_mixup_and_decay_groups(cfg):
     assert decay[id(model.head.fc.bias)] == 0
     assert decay[id(model.backbone.blocks[3].former.norm1.weight)] == 0
     assert decay[id(model.backbone.stem.bn.weight)] == 0
+
+
+def test_converted_reference_checkpoint_evaluates_with_tools_test(cfg, tmp_path):
+    """ImageNet-layout val set of 2 images labelled with the model's own predictions:
+    after reference -> converter -> tools/test.py, top-1 must be 100%."""
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    for value in model.state_dict().values():  # weights far from the init: clear argmax
+        if value.is_floating_point():
+            value.copy_(torch.rand_like(value) + 0.5 if value.dim() == 1
+                        else torch.randn_like(value) * 0.1)
+    (tmp_path / 'val').mkdir()
+    steps = [TRANSFORMS.build(t) for t in cfg.test_pipeline]
+    lines = []
+    for i in range(2):
+        path = tmp_path / 'val' / f'{i}.png'
+        cv2.imwrite(str(path), np.random.RandomState(i).randint(0, 256, (240, 320, 3),
+                                                               dtype=np.uint8))
+        results = dict(img_path=str(path))
+        for step in steps:
+            results = step(results)
+        batch = model.data_preprocessor(dict(inputs=[results['inputs']]), False)
+        with torch.no_grad():
+            lines.append(f'{path.name} {model(batch["inputs"]).argmax().item()}')
+    (tmp_path / 'meta').mkdir()
+    (tmp_path / 'meta' / 'val.txt').write_text('\n'.join(lines) + '\n')
+
+    official, unmatched = convert_to_official_state_dict(model.state_dict(), '294m')
+    assert not unmatched
+    reference = tmp_path / 'mobile-former-294m.pth'
+    torch.save(official, reference)
+    converted = tmp_path / 'converted.pth'
+    converter = load_tool('tools/model_converters/mobileformer_official_to_mmpretrain.py')
+    assert converter.main([str(reference), str(converted), '--arch', '294m']) == 0
+    metrics = load_tool('tools/test.py').main([
+        str(CONFIG), str(converted), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={tmp_path}', 'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False', 'test_dataloader.batch_size=2'])
+    assert metrics['accuracy/top1'] == 100.0
