@@ -1,0 +1,63 @@
+# Shared by the demo probes: which of the 8 bundled scikit-image photographs a 128 px crop
+# comes from (DemoPhotoDataset, label = photo index; 320 train / 64 val crops), at the
+# resolution of the demo pre-training (configs/qbheat_mobileformer_demo.py). A few minutes
+# on 2 CPU cores. The probe configs that inherit from this file write their model in full.
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+# ---- data: the same dataset settings as the demo pre-training, so data/demo is shared --
+demo_dataset = dict(type='DemoPhotoDataset', data_root='data/demo', img_size=128)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.5, 1.0),
+         backend='pillow', interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile'),  # the val crops are already 128 x 128
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(demo_dataset, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(demo_dataset, split='val', pipeline=val_pipeline))
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+
+# ---- loops: 10 iterations per epoch -------------------------------------------------
+max_epochs = 12
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
+val_cfg = dict()
+test_cfg = dict()
+
+# ---- runtime ------------------------------------------------------------------------
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='VisualizationHook', enable=False),
+)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)

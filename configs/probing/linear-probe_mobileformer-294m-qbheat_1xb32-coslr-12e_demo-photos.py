@@ -1,0 +1,51 @@
+# Demo linear probe (a few minutes on 2 CPU cores): which of the 8 bundled photographs a
+# 128 px crop comes from, on the frozen backbone of the demo QB-Heat pre-training.
+#
+#   python tools/train.py configs/qbheat_mobileformer_demo.py        # -> work_dirs/qbheat_demo
+#   python tools/train.py configs/probing/linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_demo/iter_800.pth
+#
+# Control (the same probe on a randomly initialised backbone, Mobile-Former's reference
+# init): --cfg-options model.backbone.init_cfg=None
+#
+# The head is the ImageNet linear probe's (pool, BatchNorm without affine, linear). The
+# optimiser is SGD, not LARS: LARS is a large-batch optimiser and the demo has 10 batches
+# of 32 per epoch.
+_base_ = './_base_/probe_demo-photos_128px.py'
+
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=8,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='MobileFormer',
+        arch='294m',
+        out_indices=(4, ),
+        frozen_stages=5,
+        norm_eval=True,
+        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    neck=[
+        dict(type='GlobalAveragePooling'),
+        dict(type='ClsBatchNormNeck', input_features=1152, affine=False),
+    ],
+    head=dict(
+        type='LinearClsHead',
+        num_classes=8,
+        in_channels=1152,
+        loss=dict(type='CrossEntropyLoss'),
+        topk=(1, ),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=0.01)))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=11, eta_min=0.0, by_epoch=True, begin=1, end=12,
+         convert_to_iter_based=True),
+]

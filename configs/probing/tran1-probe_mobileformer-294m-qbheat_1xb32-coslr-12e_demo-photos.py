@@ -1,0 +1,52 @@
+# Demo tran-1 probe (a few minutes on 2 CPU cores): which of the 8 bundled photographs a
+# 128 px crop comes from, on the frozen backbone of the demo QB-Heat pre-training. At
+# 128 px the expanded map has 4 x 4 cells, so the transformer block sees 16 tokens.
+#
+#   python tools/train.py configs/qbheat_mobileformer_demo.py        # -> work_dirs/qbheat_demo
+#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_demo/iter_800.pth
+#
+# Control (the same probe on a randomly initialised backbone, Mobile-Former's reference
+# init): --cfg-options model.backbone.init_cfg=None
+_base_ = './_base_/probe_demo-photos_128px.py'
+
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=8,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='MobileFormer',
+        arch='294m',
+        out_indices=(4, ),
+        frozen_stages=5,
+        norm_eval=True,
+        with_tokens=False,
+        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    neck=None,
+    head=dict(
+        type='TransformerProbeHead',
+        num_classes=8,
+        in_channels=1152,
+        embed_dims=512,
+        depth=1,
+        num_heads=8,
+        mlp_ratio=4,
+        use_global_tokens=False,
+        token_dims=192,
+        loss=dict(type='CrossEntropyLoss'),
+        topk=(1, )))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=11, eta_min=1e-6, by_epoch=True, begin=1, end=12,
+         convert_to_iter_based=True),
+]

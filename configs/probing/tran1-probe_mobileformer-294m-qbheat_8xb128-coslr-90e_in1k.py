@@ -1,0 +1,56 @@
+# Non-linear "tran-1" probing of a QB-Heat pre-trained Mobile-Former-294M on ImageNet-1k
+# (the paper's headline classification protocol: QB-Heat 65.6% vs MoCo-v2 52.9%).
+# Frozen backbone with BN in eval mode; the 49 cells of the expanded 7 x 7 x 1152 map are
+# tokens: Linear 1152 -> 512, one pre-LN transformer block (8 heads, MLP ratio 4), mean
+# pool, LayerNorm, Linear -> 1000. AdamW, 90 epochs.
+#
+#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat/epoch_300.pth
+#
+# Every backbone key must load, or the run stops listing the missing / unexpected keys.
+# Random-init control: --cfg-options model.backbone.init_cfg=None. Appending the 6 global
+# tokens: model.backbone.with_tokens=True model.head.use_global_tokens=True.
+_base_ = './_base_/probe_in1k_224px.py'
+
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=1000,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='MobileFormer',
+        arch='294m',
+        out_indices=(4, ),
+        frozen_stages=5,  # everything, final bridge and expansion included
+        norm_eval=True,
+        with_tokens=False,
+        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    neck=None,
+    head=dict(
+        type='TransformerProbeHead',
+        num_classes=1000,
+        in_channels=1152,
+        embed_dims=512,
+        depth=1,
+        num_heads=8,
+        mlp_ratio=4,
+        use_global_tokens=False,
+        token_dims=192,  # Mobile-Former-294M token width, used with use_global_tokens
+        loss=dict(type='CrossEntropyLoss'),
+        topk=(1, 5)))
+
+# AdamW for 8 x 128; the transformer block trains from scratch, so no decay on norms and
+# biases.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=80, eta_min=1e-6, by_epoch=True, begin=10,
+         end=90, convert_to_iter_based=True),
+]
