@@ -71,7 +71,7 @@ def test_model_loss_with_mixup_and_decay_groups(cfg):
     model = MODELS.build(cfg.model)
     model.init_weights()
     data = model.data_preprocessor(
-        dict(inputs=[torch.randint(0, 256, (3, 224, 224), dtype=torch.uint8)] * 2,
+        dict(inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)] * 2,
              data_samples=[DataSample().set_gt_label(i) for i in (3, 7)]), training=True)
     assert data['data_samples'][0].gt_score.shape == (1000, )  # mixed soft labels
     loss = model(**data, mode='loss')['loss']
