@@ -100,8 +100,8 @@ def test_converted_reference_checkpoint_evaluates_with_tools_test(cfg, tmp_path)
     lines = []
     for i in range(2):
         path = tmp_path / 'val' / f'{i}.png'
-        cv2.imwrite(str(path), np.random.RandomState(i).randint(0, 256, (240, 320, 3),
-                                                               dtype=np.uint8))
+        image = np.random.RandomState(i).randint(0, 256, (240, 320, 3), dtype=np.uint8)
+        cv2.imwrite(str(path), image)
         results = dict(img_path=str(path))
         for step in steps:
             results = step(results)
