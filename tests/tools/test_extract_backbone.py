@@ -3,11 +3,13 @@ round trip, non-zero exit when the input has no backbone weights."""
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.logging import MMLogger
 
 from qbheat_mm.utils.checkpoint import load_backbone_checkpoint
 
@@ -67,3 +69,32 @@ def test_custom_prefix(tmp_path, capsys):
     assert extract_backbone.main([str(ckpt), str(out), '--prefix', 'neck']) == 0
     assert "kept 2 keys from prefix 'neck.'" in capsys.readouterr().out
     assert set(torch.load(out, weights_only=True)) == {'weight', 'bias'}
+
+
+def test_extracted_mobile_former_loads_every_key_through_strict_pretrained(tmp_path, capsys):
+    from mmengine.model.weight_init import initialize
+    from qbheat_mm.models.backbones import MobileFormer
+
+    source = MobileFormer('26m')
+    source.init_weights()
+    holder = nn.Module()
+    holder.backbone, holder.decoder = source, nn.Linear(4, 4)
+    torch.save({'state_dict': holder.state_dict()}, tmp_path / 'iter_800.pth')
+    out = tmp_path / 'mobileformer_26m.pth'
+    assert extract_backbone.main([str(tmp_path / 'iter_800.pth'), str(out)]) == 0
+    count = len(source.state_dict())
+    assert f"kept {count} keys from prefix 'backbone.'" in capsys.readouterr().out
+
+    target = MobileFormer('26m')
+    messages: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        initialize(target, dict(type='StrictPretrained', checkpoint=str(out)))
+    finally:
+        logger.removeHandler(handler)
+    assert f"loaded {count}/{count} backbone keys from prefix ''" in '\n'.join(messages)
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
