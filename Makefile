@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(PY) tools/demo.py
+	$(PY) tools/train.py configs/qbheat_mobileformer_demo.py --work-dir work_dirs/qbheat_demo
 
 test: setup
 	$(PY) -m pytest tests
@@ -16,4 +16,4 @@ env: setup
 	$(PY) tools/collect_env.py
 
 clean-demo:
-	rm -rf data/demo data/demo_coco work_dirs/demo
+	rm -rf data/demo data/demo_coco work_dirs/qbheat_demo

@@ -21,6 +21,12 @@ def write_image_folder(root: Path, classes=('a', 'b'), per_class: int = 4,
     return root
 
 
+@pytest.fixture(scope='session')
+def make_image_folder():
+    """The :func:`write_image_folder` helper, for fixtures of any scope."""
+    return write_image_folder
+
+
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return write_image_folder(tmp_path / 'images')

@@ -30,7 +30,8 @@ def build_runner(args: argparse.Namespace) -> Runner:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args)
-    missing = [k for k in ('test_dataloader', 'test_cfg', 'test_evaluator') if not cfg.get(k)]
+    missing = [k for k in ('test_dataloader', 'test_cfg', 'test_evaluator')
+               if cfg.get(k) is None]
     if missing:
         raise ValueError(f'{args.config} has no test loop (missing {", ".join(missing)}); '
                          'pre-training configs are evaluated by their validation loop or '

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import platform
 import subprocess
 import sys
@@ -14,16 +15,25 @@ from pathlib import Path
 
 __all__ = ['collect_env', 'mmcv_ops_status', 'main']
 
-_PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv', 'mmdet', 'mmpretrain', 'numpy',
-             'pycocotools', 'cv2', 'skimage')
+# (import name, distribution name): some packages set no __version__ (pycocotools).
+_PACKAGES = (('torch', 'torch'), ('torchvision', 'torchvision'), ('mmengine', 'mmengine'),
+             ('mmcv', 'mmcv'), ('mmdet', 'mmdet'), ('mmpretrain', 'mmpretrain'),
+             ('numpy', 'numpy'), ('pycocotools', 'pycocotools'),
+             ('cv2', 'opencv-python-headless'), ('skimage', 'scikit-image'))
 
 
-def _version(module_name: str) -> str:
+def _version(module_name: str, dist_name: str | None = None) -> str:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # any import failure is worth reporting, not raising
         return f'not importable ({type(exc).__name__}: {exc})'
-    return getattr(module, '__version__', 'unknown')
+    version = getattr(module, '__version__', None)
+    if version is None and dist_name:
+        try:
+            version = importlib.metadata.version(dist_name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return version or 'unknown'
 
 
 def mmcv_ops_status() -> str:
@@ -55,8 +65,8 @@ def collect_env() -> 'OrderedDict[str, str]':
     env: OrderedDict[str, str] = OrderedDict()
     env['python'] = sys.version.replace('\n', ' ')
     env['platform'] = platform.platform()
-    for name in _PACKAGES:
-        env[name] = _version(name)
+    for module_name, dist_name in _PACKAGES:
+        env[module_name] = _version(module_name, dist_name)
     env['mmcv ops'] = mmcv_ops_status()
     try:
         import torch
