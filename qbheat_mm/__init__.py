@@ -6,7 +6,7 @@ registers every component into MMPretrain's registries (MMDetection configs reac
 only by detection configs, so ``import qbheat_mm`` never imports MMDetection.
 """
 from . import compat  # noqa: F401  (must run before any checkpoint is loaded)
-from . import apis, datasets, engine, evaluation, models  # noqa: F401  (registration)
+from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401  (registration)
 
 __version__ = '0.1.0'
 __all__ = ['__version__']
