@@ -7,6 +7,11 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 
 
+def _norm_tokens(norm: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    """Apply a per-channel norm to N x L x C tokens (BatchNorm1d wants channels second)."""
+    return norm(tokens.transpose(1, 2)).transpose(1, 2)
+
+
 @MODELS.register_module()
 class TransformerProbeHead(ClsHead):
     """Classify a frozen backbone's last feature map with a small transformer.
@@ -16,6 +21,12 @@ class TransformerProbeHead(ClsHead):
     over the tokens, LayerNorm, Linear to the classes (QB-Heat paper, "tran-1"). There is
     no position embedding, as in the paper's description; the mean pool makes the head
     depend on the set of cells.
+
+    ``norm_input=True`` puts a BatchNorm without affine on the channels of the incoming
+    tokens first, the MAE linear-probe normalisation. Off by default (the paper's head);
+    turn it on when comparing backbones whose feature scales differ by orders of
+    magnitude (a randomly initialised Mobile-Former's expanded map is ~30x smaller than a
+    trained one's and nearly constant across images, which stalls this head).
 
     Input: the backbone's tuple. The last 4-D (N, C, H, W) tensor is the map. A trailing
     3-D (N, T, D) tensor holds Mobile-Former's global tokens (``with_tokens=True``); they
@@ -30,6 +41,8 @@ class TransformerProbeHead(ClsHead):
         num_heads: Attention heads. Defaults to 8.
         mlp_ratio: Hidden width of the MLP over ``embed_dims``. Defaults to 4.
         use_global_tokens: Append the backbone's global tokens. Defaults to False.
+        norm_input: Standardise the input channels with a non-affine BatchNorm.
+            Defaults to False.
         token_dims: Width of the global tokens; required with ``use_global_tokens``.
         drop_rate: Dropout in attention and MLP. Defaults to 0.
         init_cfg: None (default) means truncated normal (std 0.02) Linear layers and
@@ -46,6 +59,7 @@ class TransformerProbeHead(ClsHead):
                  mlp_ratio: float = 4.,
                  use_global_tokens: bool = False,
                  token_dims: Optional[int] = None,
+                 norm_input: bool = False,
                  drop_rate: float = 0.,
                  init_cfg: Optional[dict | list] = None,
                  **kwargs) -> None:
@@ -66,8 +80,14 @@ class TransformerProbeHead(ClsHead):
         self.num_classes = num_classes
         self.use_global_tokens = use_global_tokens
 
+        self.cell_norm = (nn.BatchNorm1d(in_channels, affine=False, eps=1e-6)
+                          if norm_input else nn.Identity())
         self.cell_proj = nn.Linear(in_channels, embed_dims)
-        self.token_proj = nn.Linear(token_dims, embed_dims) if use_global_tokens else None
+        self.token_norm, self.token_proj = None, None
+        if use_global_tokens:
+            self.token_norm = (nn.BatchNorm1d(token_dims, affine=False, eps=1e-6)
+                               if norm_input else nn.Identity())
+            self.token_proj = nn.Linear(token_dims, embed_dims)
         self.blocks = nn.ModuleList(
             nn.TransformerEncoderLayer(
                 embed_dims, num_heads, dim_feedforward=int(embed_dims * mlp_ratio),
@@ -92,9 +112,11 @@ class TransformerProbeHead(ClsHead):
     def pre_logits(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """Pooled, normalised token features (N x embed_dims)."""
         feat_map, global_tokens = self._split_inputs(feats)
-        x = self.cell_proj(feat_map.flatten(2).transpose(1, 2))  # N x HW x D
+        cells = feat_map.flatten(2).transpose(1, 2)  # N x HW x C
+        x = self.cell_proj(_norm_tokens(self.cell_norm, cells))
         if self.use_global_tokens:
-            x = torch.cat([x, self.token_proj(global_tokens)], dim=1)
+            tokens = self.token_proj(_norm_tokens(self.token_norm, global_tokens))
+            x = torch.cat([x, tokens], dim=1)  # N x (HW + T) x D
         for block in self.blocks:
             x = block(x)
         return self.norm(x.mean(dim=1))

@@ -89,3 +89,20 @@ def test_loss_backpropagates_and_predict_fills_samples():
     scores = torch.stack([p.pred_score for p in predictions])
     torch.testing.assert_close(scores.sum(1), torch.ones(4))
     assert [p.pred_label.item() for p in predictions] == scores.argmax(1).tolist()
+
+
+def test_norm_input_makes_the_head_invariant_to_channel_scale_and_offset():
+    torch.manual_seed(0)
+    plain, normed = make_head(), make_head(norm_input=True, use_global_tokens=True,
+                                           token_dims=8)
+    assert sum(p.numel() for p in normed.parameters()) == \
+        sum(p.numel() for p in plain.parameters()) + 8 * 16 + 16  # only the token proj
+    assert {'cell_norm.running_mean', 'token_norm.running_var'} <= set(normed.state_dict())
+    feat_map, tokens = torch.randn(4, 12, 3, 3), torch.randn(4, 6, 8)
+    scale = torch.rand(1, 12, 1, 1) * 100 + 1  # per-channel, like an untrained backbone
+    normed.train()  # batch statistics
+    torch.testing.assert_close(normed((feat_map * scale + 3., tokens * 50. - 2.)),
+                               normed((feat_map, tokens)), atol=1e-4, rtol=1e-4)
+    plain.train()
+    assert not torch.allclose(plain((feat_map * scale + 3., )), plain((feat_map, )),
+                              atol=1e-2)
