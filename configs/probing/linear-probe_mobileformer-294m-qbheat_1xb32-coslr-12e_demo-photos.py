@@ -8,9 +8,9 @@
 # Control (the same probe on a randomly initialised backbone, Mobile-Former's reference
 # init): --cfg-options model.backbone.init_cfg=None
 #
-# The head is the ImageNet linear probe's (pool, BatchNorm without affine, linear). The
-# optimiser is SGD, not LARS: LARS is a large-batch optimiser and the demo has 10 batches
-# of 32 per epoch.
+# The head is the ImageNet linear probe's (pool, BatchNorm without affine, linear), and so
+# is the base lr rule (0.1 x batch / 256), but with SGD: LARS is a large-batch optimiser
+# and the demo has 10 batches of 32 per epoch.
 _base_ = './_base_/probe_demo-photos_128px.py'
 
 model = dict(
@@ -42,7 +42,7 @@ model = dict(
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
+    optimizer=dict(type='SGD', lr=0.1 * 32 / 256, momentum=0.9, weight_decay=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),

@@ -8,8 +8,10 @@
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat/epoch_300.pth
 #
 # Every backbone key must load, or the run stops listing the missing / unexpected keys.
-# Random-init control: --cfg-options model.backbone.init_cfg=None. Appending the 6 global
-# tokens: model.backbone.with_tokens=True model.head.use_global_tokens=True.
+# Random-init control: --cfg-options model.backbone.init_cfg=None model.head.norm_input=True
+# (a random backbone's map is tiny and nearly constant; without standardising the input
+# the head stalls, see the demo probe). Appending the 6 global tokens:
+# model.backbone.with_tokens=True model.head.use_global_tokens=True.
 _base_ = './_base_/probe_in1k_224px.py'
 
 model = dict(
@@ -39,6 +41,7 @@ model = dict(
         mlp_ratio=4,
         use_global_tokens=False,
         token_dims=192,  # Mobile-Former-294M token width, used with use_global_tokens
+        norm_input=False,  # the paper's head; True standardises the input channels
         loss=dict(type='CrossEntropyLoss'),
         topk=(1, 5)))
 

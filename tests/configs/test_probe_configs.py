@@ -17,6 +17,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import qbheat_mm  # noqa: F401  (registration)
+from qbheat_mm.datasets.demo_photos import PHOTOS
 from qbheat_mm.utils.checkpoint import CheckpointMismatchError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +92,22 @@ def test_in1k_tran1_recipe():
     assert (head.type, head.in_channels, head.embed_dims, head.depth, head.num_heads,
             head.mlp_ratio, head.num_classes) == ('TransformerProbeHead', 1152, 512, 1, 8,
                                                   4, 1000)
+    assert head.norm_input is False  # the paper's head
+
+
+@pytest.mark.parametrize('path', DEMO.values(), ids=lambda p: p.stem)
+def test_demo_probe_matches_the_demo_pretraining(path):
+    cfg = Config.fromfile(path)
+    pretrain = Config.fromfile(REPO / 'configs' / 'qbheat_mobileformer_demo.py')
+    crop = [t for t in cfg.train_pipeline if t.type == 'RandomResizedCrop'][0]
+    pretrain_crop = [t for t in pretrain.train_pipeline if t.type == 'RandomResizedCrop'][0]
+    assert crop.scale == pretrain_crop.scale == 128
+    assert pretrain.model.backbone.arch == cfg.model.backbone.arch
+    for loader, split in ((cfg.train_dataloader, 'train'), (cfg.val_dataloader, 'val')):
+        assert (loader.dataset.type, loader.dataset.split) == ('DemoPhotoDataset', split)
+        assert loader.dataset.img_size == 128
+    assert cfg.val_evaluator == dict(type='Accuracy', topk=(1, ))
+    assert cfg.model.head.num_classes == len(PHOTOS) == 8
 
 
 def tiny_model_cfg(path: Path, checkpoint: str | None) -> Config:
