@@ -30,8 +30,8 @@ class TransformerProbeHead(ClsHead):
 
     Input: the backbone's tuple. The last 4-D (N, C, H, W) tensor is the map. A trailing
     3-D (N, T, D) tensor holds Mobile-Former's global tokens (``with_tokens=True``); they
-    are appended (each projected by their own Linear ``token_dims -> embed_dims``) only
-    when ``use_global_tokens=True``.
+    are appended, projected by a separate Linear ``token_dims -> embed_dims``, only when
+    ``use_global_tokens=True``.
 
     Args:
         num_classes: Number of classes.
@@ -41,9 +41,9 @@ class TransformerProbeHead(ClsHead):
         num_heads: Attention heads. Defaults to 8.
         mlp_ratio: Hidden width of the MLP over ``embed_dims``. Defaults to 4.
         use_global_tokens: Append the backbone's global tokens. Defaults to False.
+        token_dims: Width of the global tokens; required with ``use_global_tokens``.
         norm_input: Standardise the input channels with a non-affine BatchNorm.
             Defaults to False.
-        token_dims: Width of the global tokens; required with ``use_global_tokens``.
         drop_rate: Dropout in attention and MLP. Defaults to 0.
         init_cfg: None (default) means truncated normal (std 0.02) Linear layers and
             unit LayerNorms.
