@@ -5,13 +5,13 @@
 # Several minutes on 2 CPU cores. Run the QB-Heat demo first (configs/qbheat_mobileformer_demo.py);
 # its checkpoint is `qbheat_demo_checkpoint` below, or pass another one:
 #
-#   python tools/train.py configs/detection/detr_mobileformer-294m-qbheat-frozen_1xb8-60e_demo-coco.py
-#   python tools/test.py configs/detection/detr_mobileformer-294m-qbheat-frozen_1xb8-60e_demo-coco.py \
-#       work_dirs/detr_mobileformer-294m-qbheat-frozen_1xb8-60e_demo-coco/epoch_60.pth
+#   python tools/train.py configs/detection/detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py
+#   python tools/test.py configs/detection/detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py \
+#       work_dirs/detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco/epoch_40.pth
 #   ... --cfg-options model.backbone.init_cfg.checkpoint=PATH        (another backbone)
 #
 # Smaller than the COCO recipe where CPU time asks for it: a 128-d transformer with 2 encoder
-# and 2 decoder layers, 20 queries, no dropout, 60 epochs at lr 2e-4. DETR learns slowly:
+# and 2 decoder layers, 20 queries, no dropout, 40 epochs at lr 2e-4. DETR learns slowly:
 # expect a low mAP from a few CPU minutes; the point is the full pipeline, scored for real.
 _base_ = [
     'mmdet::_base_/default_runtime.py',
@@ -22,7 +22,7 @@ custom_imports = dict(imports=['qbheat_mm', 'qbheat_mm.det'], allow_failed_impor
 default_scope = 'mmdet'
 
 qbheat_demo_checkpoint = 'work_dirs/qbheat_demo/iter_800.pth'
-max_epochs = 60
+max_epochs = 40
 embed_dims = 128
 
 model = dict(

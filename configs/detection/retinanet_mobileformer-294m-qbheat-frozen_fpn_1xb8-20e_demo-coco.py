@@ -5,13 +5,13 @@
 # A few minutes on 2 CPU cores. Run the QB-Heat demo first (configs/qbheat_mobileformer_demo.py);
 # its checkpoint is `qbheat_demo_checkpoint` below, or pass another one:
 #
-#   python tools/train.py configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-30e_demo-coco.py
-#   python tools/test.py configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-30e_demo-coco.py \
-#       work_dirs/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-30e_demo-coco/epoch_30.pth
+#   python tools/train.py configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py
+#   python tools/test.py configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py \
+#       work_dirs/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco/epoch_20.pth
 #   ... --cfg-options model.backbone.init_cfg.checkpoint=PATH        (another backbone)
 #
 # Smaller than the COCO recipe where CPU time asks for it: a 64-channel FPN and head with 2
-# convs, AdamW, 30 epochs; score_thr=0 so COCOeval sees every box even from a weak model.
+# convs, AdamW, 20 epochs; score_thr=0 so COCOeval sees every box even from a weak model.
 _base_ = [
     'mmdet::_base_/default_runtime.py',
     './_base_/demo-coco_detection.py',
@@ -21,7 +21,7 @@ custom_imports = dict(imports=['qbheat_mm', 'qbheat_mm.det'], allow_failed_impor
 default_scope = 'mmdet'
 
 qbheat_demo_checkpoint = 'work_dirs/qbheat_demo/iter_800.pth'
-max_epochs = 30
+max_epochs = 20
 
 model = dict(
     type='RetinaNet',

@@ -16,8 +16,8 @@ from qbheat_mm.det import DEMO_CLASSES
 from tiny_detectors import DET_CONFIGS, REPO, shrink_to_tiny
 
 DEMO = {
-    'retinanet': 'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-30e_demo-coco.py',
-    'detr': 'detr_mobileformer-294m-qbheat-frozen_1xb8-60e_demo-coco.py',
+    'retinanet': 'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py',
+    'detr': 'detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py',
 }
 TINY_DEMO = dict(num_train=8, num_val=4, image_size=(64, 80), object_size=(20, 48), seed=1)
 EPOCHS = 2
