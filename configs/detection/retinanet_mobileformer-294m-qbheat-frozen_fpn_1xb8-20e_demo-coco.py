@@ -2,7 +2,7 @@
 # and evaluated (MMDetection's CocoMetric, i.e. pycocotools COCOeval) on the generated demo
 # detection set: four objects cut from scikit-image's bundled photographs pasted onto
 # others, 200 train / 50 val images of 128-160 px in data/demo_coco/ (made on first use).
-# A few minutes on 2 CPU cores. Run the QB-Heat demo first (configs/qbheat_mobileformer_demo.py);
+# About 2.5 minutes on 2 CPU cores. Run the QB-Heat demo first (configs/qbheat_mobileformer_demo.py);
 # its checkpoint is `qbheat_demo_checkpoint` below, or pass another one:
 #
 #   python tools/train.py configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py
