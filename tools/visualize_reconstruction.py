@@ -39,6 +39,16 @@ def config_img_size(cfg: Config) -> int:
     return DEFAULT_IMG_SIZE
 
 
+def output_name(image: str, taken: set) -> str:
+    """``<stem>.png``, or ``<parent>_<stem>.png`` (then ``_<n>``) when already taken."""
+    stem = osp.splitext(osp.basename(image))[0]
+    candidates = [stem, f'{osp.basename(osp.dirname(osp.abspath(image)))}_{stem}']
+    candidates += [f'{candidates[1]}_{n}' for n in range(1, len(taken) + 2)]
+    name = next(c + '.png' for c in candidates if c + '.png' not in taken)
+    taken.add(name)
+    return name
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Visualise QB-Heat reconstructions')
     parser.add_argument('config', help='QB-Heat config file')
@@ -61,10 +71,10 @@ def main(argv: list[str] | None = None) -> list[str]:
     img_size = args.img_size or config_img_size(cfg)
 
     os.makedirs(args.out_dir, exist_ok=True)
-    written = []
+    written, taken = [], set()
     for image in args.images:
         panel = draw_reconstruction_panel(reconstruct(model, image, img_size=img_size))
-        out = osp.join(args.out_dir, osp.splitext(osp.basename(image))[0] + '.png')
+        out = osp.join(args.out_dir, output_name(image, taken))
         save_rgb(out, panel)
         written.append(out)
         print(f'{image} -> {out}')

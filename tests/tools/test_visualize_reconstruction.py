@@ -46,3 +46,10 @@ def test_tool_writes_one_png_per_image(tmp_path):
     written = tool.main([str(TINY_CONFIG), str(ckpt), images[0], '--out-dir', str(out_dir),
                          '--img-size', '128'])
     assert cv2.imread(written[0]).shape == (16 + 128, 5 * 128 + 4 * 4, 3)
+
+
+def test_output_names_never_collide():
+    tool = load_tool()
+    taken = set()
+    names = [tool.output_name(p, taken) for p in ['a/x.png', 'b/x.jpg', 'b/x.png', 'y.png']]
+    assert names == ['x.png', 'b_x.png', 'b_x_1.png', 'y.png']
