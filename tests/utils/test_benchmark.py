@@ -12,13 +12,8 @@ from mmpretrain.registry import MODELS
 from qbheat_mm.utils.benchmark import benchmark_qbheat, time_fn
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = dict(
-    type='QBHeat',
-    backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, out_indices=(3, )),
-    neck=dict(type='HeatExtrapolationNeck', in_channels=64),
-    decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=16, depth=1, num_heads=2,
-                 patch_size=32),
-    head=dict(type='QBHeatHead', patch_size=32))
+TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
+TINY = Config.fromfile(TINY_CONFIG).model
 
 
 def test_time_fn_reports_the_median_in_milliseconds():
@@ -52,8 +47,7 @@ def test_benchmark_rejects_invalid_geometry():
 
 
 def test_benchmark_tool_writes_json(tmp_path):
-    cfg_path = tmp_path / 'tiny.py'
-    Config(dict(model=TINY, default_scope='mmpretrain')).dump(cfg_path)
+    cfg_path = TINY_CONFIG
     spec = importlib.util.spec_from_file_location('benchmark_tool', REPO / 'tools' / 'benchmark.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
