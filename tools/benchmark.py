@@ -13,12 +13,11 @@ import argparse
 import json
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 import qbheat_mm  # noqa: F401  (registration)
-from mmpretrain.registry import MODELS
 from qbheat_mm.utils.benchmark import benchmark_qbheat
+from qbheat_mm.utils.cli import build_model_from_config
 from qbheat_mm.utils.collect_env import collect_env
 
 
@@ -37,11 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model).to(args.device).train()
+    model, _ = build_model_from_config(args.config, args.cfg_options)
+    model = model.to(args.device).train()
     result = benchmark_qbheat(model, args.img_size, args.batch_size, args.iters, args.warmup)
     env = collect_env()
     result['setting'] = dict(config=args.config, img_size=args.img_size,

@@ -20,11 +20,11 @@ from typing import Optional
 
 import torch
 from mmengine.analysis import FlopAnalyzer
-from mmengine.config import Config, DictAction
-from mmengine.registry import MODELS, init_default_scope
+from mmengine.config import DictAction
 from torch import nn
 
 from qbheat_mm.models.backbones.mobile_former_blocks import DyReLU
+from qbheat_mm.utils.cli import build_model_from_config
 
 # Operators FlopAnalyzer counts by default that are not multiply-adds.
 NOT_MULTIPLY_ADDS = ('batch_norm', 'group_norm', 'layer_norm', 'instance_norm',
@@ -114,11 +114,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     shape = tuple(args.shape)
     if min(shape) <= 0:
         raise ValueError(f'--shape must be two positive sizes H W, got {shape}')
-    cfg = Config.fromfile(args.config)  # imports custom_imports (qbheat_mm)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
+    model, _ = build_model_from_config(args.config, args.cfg_options)
     print(f'config: {args.config}')
     print(report(analyze(model, shape), shape))
 

@@ -15,12 +15,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
-from mmpretrain.registry import MODELS
 
 import qbheat_mm  # noqa: F401  (compat patches and registration)
 from qbheat_mm.apis import draw_reconstruction_panel, reconstruct, save_rgb
+from qbheat_mm.utils.cli import build_model_from_config
 
 DEFAULT_IMG_SIZE = 256
 
@@ -63,9 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[str]:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
+    model, cfg = build_model_from_config(args.config)
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.to(args.device).eval()
     img_size = args.img_size or config_img_size(cfg)

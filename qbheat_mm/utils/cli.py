@@ -1,4 +1,4 @@
-"""Command-line plumbing shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Command-line plumbing shared by the scripts in ``tools/``."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,10 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import MODELS, init_default_scope
+from torch import nn
 
-__all__ = ['add_common_args', 'load_config']
+__all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config']
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -24,14 +26,28 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def read_config(path: str, cfg_options: dict | None = None) -> Config:
+    """Read a config (its ``custom_imports`` register qbheat_mm) and apply overrides."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def build_model_from_config(path: str,
+                            cfg_options: dict | None = None) -> tuple[nn.Module, Config]:
+    """Build ``cfg.model`` of a config in the config's default scope; return both."""
+    cfg = read_config(path, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    return MODELS.build(cfg.model), cfg
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher and the work dir."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
