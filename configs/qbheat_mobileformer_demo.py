@@ -23,7 +23,12 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
     backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
-    neck=dict(type='HeatExtrapolationNeck', in_channels=1152, mode='block', diagonal='ab'),
+    neck=dict(
+        type='HeatExtrapolationNeck',
+        in_channels=1152,
+        proj_channels=None,
+        mode='block',
+        diagonal='ab'),
     decoder=dict(
         type='QBHeatDecoder',
         in_channels=1152,
@@ -31,7 +36,7 @@ model = dict(
         depth=4,
         num_heads=8,
         mlp_ratio=4.,
-        patch_size=32),
+        scope='quarter'),  # each quarter decoded on its own: no path around A, B
     head=dict(
         type='QBHeatHead',
         patch_size=32,

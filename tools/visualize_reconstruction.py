@@ -3,9 +3,10 @@
     python tools/visualize_reconstruction.py CONFIG CHECKPOINT IMAGE [IMAGE ...] \
         --out-dir DIR [--img-size N] [--device cpu|cuda]
 
-Panels: original | visible quarter (masked quarters grey) | reconstruction (de-normalised
-with each cell's own statistics when norm_pix) | reconstruction with the visible quarter
-pasted back | per-pixel error map (mean absolute error, fixed colour scale).
+Panels: original | visible quarter (masked quarters grey) | reconstruction (from the
+visible quarter alone; with norm_pix, cells de-normalised with the model's own predicted
+mean and std) | reconstruction with the visible quarter pasted back | per-pixel error map
+(mean absolute error, fixed colour scale).
 Each image is resized (shorter side) and centre-cropped to the model's input size.
 """
 from __future__ import annotations

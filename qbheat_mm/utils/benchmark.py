@@ -82,7 +82,7 @@ def benchmark_qbheat(model: nn.Module, img_size: int = 256, batch_size: int = 32
     def step():
         for p in params:
             p.grad = None
-        model.loss(x)['loss'].backward()
+        sum(model.loss(x).values()).backward()
 
     result = dict(
         step=time_fn(step, device, iters, warmup),

@@ -18,6 +18,8 @@ ABLATIONS = {
     'finola': ('neck', 'mode', 'finola'),
     'rawpix': ('head', 'norm_pix', False),
     'lossall': ('head', 'loss_region', 'all'),
+    'globaldec': ('decoder', 'scope', 'global'),
+    'frozenop': ('neck', 'freeze_operator', True),
 }
 BACKBONES = {  # config name part -> channels of the stride-32 map
     'resnet50': 2048,
@@ -63,8 +65,16 @@ def test_twin_builds_mobileformer_with_matching_parts():
     assert model.neck.in_channels == model.decoder.in_channels == 1152
     assert (model.neck.mode, model.head.norm_pix, model.head.loss_region) == ('block', True,
                                                                                'masked')
+    assert model.decoder.scope == 'quarter' and not model.neck.freeze_operator
     model.eval()
-    assert model.predict_cells(torch.zeros(1, 3, 128, 128)).shape == (1, 16, 32 * 32 * 3)
+    # 32 x 32 x 3 pixels and the predicted mean and log-std of every cell
+    assert model.predict_cells(torch.zeros(1, 3, 128, 128)).shape == (1, 16, 32 * 32 * 3 + 2)
+
+
+def test_demo_pretrains_the_entry_points_model():
+    demo = load(CONFIGS / 'qbheat_mobileformer_demo.py').model.to_dict()
+    full = load(TWIN).model.to_dict()
+    assert demo == full, 'the demo must pre-train the ImageNet entry point\'s model'
 
 
 @pytest.mark.parametrize('name', sorted(ABLATIONS))

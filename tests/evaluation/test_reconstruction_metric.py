@@ -1,11 +1,12 @@
-"""ReconstructionMetric: PSNR per quadrant against a hand computation."""
+"""ReconstructionMetric: PSNR per quadrant and the trivial baselines, by hand computation."""
 import math
 
 import pytest
 import torch
 
 from qbheat_mm.evaluation import ReconstructionMetric
-from qbheat_mm.evaluation.reconstruction_metric import psnr, quadrant_mse
+from qbheat_mm.evaluation.reconstruction_metric import (copy_visible, flat_visible_mean, psnr,
+                                                    quadrant_mse)
 
 
 def sample(offsets, size=8):
@@ -42,3 +43,32 @@ def test_helpers():
                        masked=255.**2)
     with pytest.raises(ValueError, match='must both be C x H x W'):
         quadrant_mse(torch.zeros(3, 4, 4), torch.zeros(3, 4, 6))
+
+
+def test_trivial_baselines_and_gain_on_a_hand_built_image():
+    # visible quarter: columns 0-1 at 80, 2-3 at 120 (mean 100); the right quarter repeats
+    # that pattern, bottom and diagonal are flat 100.
+    gt = torch.full((3, 8, 8), 100.)
+    gt[:, :4, 0:2] = gt[:, :4, 4:6] = 80.
+    gt[:, :4, 2:4] = gt[:, :4, 6:8] = 120.
+    torch.testing.assert_close(copy_visible(gt)[:, :4, 4:], gt[:, :4, 4:])
+    torch.testing.assert_close(flat_visible_mean(gt), torch.full((3, 8, 8), 100.))
+    recon = gt.clone()
+    recon[:, 4:] += 10.
+    recon[:, :4, 4:] += 10.  # every masked pixel off by 10
+    metric = ReconstructionMetric()
+    metric.process({}, [dict(recon_img=recon, gt_img=gt, recon_img_gtstats=gt.clone())])
+    out = metric.evaluate(1)
+    db = lambda mse: 10 * math.log10(255**2 / mse)  # noqa: E731
+    assert out['recon/psnr_masked'] == pytest.approx(db(100))
+    # copy: right exact, bottom and diagonal off by 20; flat: only the right quarter off
+    assert out['recon/psnr_masked_copy'] == pytest.approx(db((0 + 400 + 400) / 3))
+    assert out['recon/psnr_masked_flat'] == pytest.approx(db((400 + 0 + 0) / 3))
+    assert out['recon/psnr_masked_gain'] == pytest.approx(db(100) - db(400 / 3))
+    assert out['recon/psnr_masked_gtstats'] == pytest.approx(100.)  # named as leaky
+
+
+def test_gtstats_psnr_only_when_every_sample_has_it():
+    metric = ReconstructionMetric()
+    metric.process({}, [sample((0, 5, 10, 20))])
+    assert 'recon/psnr_masked_gtstats' not in metric.evaluate(1)

@@ -18,7 +18,8 @@ class QBHeat(BaseSelfSupervisor):
     1. crop the visible top-left quarter of the normalised batch,
     2. encode it with any CNN backbone (its last output, N x C x h x w),
     3. ``neck`` (:class:`HeatExtrapolationNeck`) extrapolates the full 2h x 2w map,
-    4. ``decoder`` (:class:`QBHeatDecoder`) maps every cell to p x p pixels,
+    4. ``decoder`` (:class:`QBHeatDecoder`) maps every cell to p x p pixels (each
+       quarter on its own, so masked pixels see the visible quarter only through A, B),
     5. ``head`` (:class:`QBHeatHead`) builds the target and computes the loss.
 
     The neck is the method (a linear feature predictor); the decoder is the disposable
@@ -28,7 +29,7 @@ class QBHeat(BaseSelfSupervisor):
         backbone (dict): The encoder; its last output must be the stride
             ``encoder_stride`` map.
         neck (dict): The heat-extrapolation neck.
-        decoder (dict): The pixel decoder.
+        decoder (dict): The pixel decoder; its ``out_dims`` comes from the head.
         head (dict): The target and loss head.
         encoder_stride (int): Output stride of the encoder and cell size p. Defaults
             to 32.
@@ -53,7 +54,10 @@ class QBHeat(BaseSelfSupervisor):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.decoder = decoder if isinstance(decoder, nn.Module) else MODELS.build(decoder)
+        if not isinstance(decoder, nn.Module):
+            # The head decides what a cell's prediction holds (pixels, statistics).
+            decoder = MODELS.build(dict(dict(out_dims=self.head.pred_dims), **decoder))
+        self.decoder = decoder
         self.encoder_stride = encoder_stride
         self._check_build()
 
@@ -86,10 +90,13 @@ class QBHeat(BaseSelfSupervisor):
         if self.decoder.in_channels != self.neck.out_channels:
             raise ValueError(f'decoder in_channels is {self.decoder.in_channels} but the neck '
                              f'outputs {self.neck.out_channels} channels')
-        for name, part in (('decoder', self.decoder), ('head', self.head)):
-            if part.patch_size != self.encoder_stride:
-                raise ValueError(f'{name} patch_size is {part.patch_size} but each feature '
-                                 f'cell covers encoder_stride={self.encoder_stride} pixels')
+        if self.decoder.out_dims != self.head.pred_dims:
+            raise ValueError(f'decoder out_dims is {self.decoder.out_dims} but the head needs '
+                             f'{self.head.pred_dims} values per cell (norm_pix='
+                             f'{self.head.norm_pix}); leave out_dims out of the decoder config')
+        if self.head.patch_size != self.encoder_stride:
+            raise ValueError(f'head patch_size is {self.head.patch_size} but each feature '
+                             f'cell covers encoder_stride={self.encoder_stride} pixels')
 
     # -- the steps -------------------------------------------------------------------------
     @staticmethod
@@ -141,9 +148,9 @@ class QBHeat(BaseSelfSupervisor):
             data_samples (list[DataSample], optional): Unused.
 
         Returns:
-            dict[str, torch.Tensor]: ``{'loss': ...}``.
+            dict[str, torch.Tensor]: ``loss_pix`` and, with ``norm_pix``, ``loss_stats``.
         """
-        return dict(loss=self.head.loss(self.predict_cells(inputs), inputs))
+        return self.head.loss(self.predict_cells(inputs), inputs)
 
     # -- validation ------------------------------------------------------------------------
     def forward(self,
@@ -168,20 +175,31 @@ class QBHeat(BaseSelfSupervisor):
     def predict(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
-        """Reconstruct each image.
+        """Reconstruct each image from its visible quarter.
 
-        Every returned sample carries ``recon_img`` (the reconstruction, de-normalised
-        per cell when ``norm_pix``) and ``gt_img`` (the input), both 3 x H x W float in
-        0-255 pixels (the model's channel order, RGB in QB-Heat configs), and the
-        metainfo ``visible_hw`` (the size of the visible top-left quarter).
+        Every returned sample carries, as 3 x H x W float in 0-255 pixels (the model's
+        channel order, RGB in QB-Heat configs):
+
+        - ``recon_img``: the reconstruction, computed from the visible quarter alone
+          (with ``norm_pix``, de-normalised with the model's predicted cell statistics);
+        - ``gt_img``: the input;
+        - ``recon_img_gtstats`` (``norm_pix`` only): the MAE-style picture whose cells
+          take the ground truth's own mean and std. It leaks hidden information and is
+          reported only under names that say so.
+
+        and the metainfo ``visible_hw`` (the size of the visible top-left quarter).
         """
-        recon = self.head.reconstruct(self.predict_cells(inputs), inputs)
-        recon, gt = self._to_pixels(recon), self._to_pixels(inputs)
+        pred = self.predict_cells(inputs)
+        grid = self.head.grid_of(inputs)
+        views = dict(recon_img=self.head.reconstruct(pred, grid), gt_img=inputs)
+        if self.head.norm_pix:
+            views['recon_img_gtstats'] = self.head.reconstruct_with_gt_stats(pred, inputs)
+        views = {k: self._to_pixels(v) for k, v in views.items()}
         if data_samples is None:
             data_samples = [DataSample() for _ in range(inputs.shape[0])]
         H, W = inputs.shape[-2:]
-        for sample, r, g in zip(data_samples, recon, gt):
+        for i, sample in enumerate(data_samples):
             sample.set_metainfo(dict(visible_hw=(H // 2, W // 2)))
-            sample.recon_img = r
-            sample.gt_img = g
+            for key, view in views.items():
+                sample.set_field(view[i], key)
         return data_samples

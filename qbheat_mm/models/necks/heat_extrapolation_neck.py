@@ -131,6 +131,9 @@ class HeatExtrapolationNeck(BaseModule):
         mode (str): ``'block'`` (default, [paper]), ``'recursive'`` or ``'finola'``.
         diagonal (str): Diagonal quarter of ``block``: ``'ab'`` (default), ``'ba'`` or
             ``'mean'``.
+        freeze_operator (bool): Keep A and B fixed at their zero init (no gradient), so
+            the neck only copies the visible features into the masked quarters: the
+            control that says whether the learned heat operator helps. Defaults to False.
         init_cfg (dict, optional): Initialisation config of the projection.
     """
 
@@ -139,6 +142,7 @@ class HeatExtrapolationNeck(BaseModule):
                  proj_channels: Optional[int] = None,
                  mode: str = 'block',
                  diagonal: str = 'ab',
+                 freeze_operator: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if mode not in MODES:
@@ -153,6 +157,9 @@ class HeatExtrapolationNeck(BaseModule):
                      if proj_channels else None)
         self.A = nn.Parameter(torch.zeros(self.out_channels, self.out_channels))
         self.B = nn.Parameter(torch.zeros(self.out_channels, self.out_channels))
+        self.freeze_operator = freeze_operator
+        self.A.requires_grad_(not freeze_operator)
+        self.B.requires_grad_(not freeze_operator)
 
     def forward(self, z: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
         """Extrapolate the visible quarter.
@@ -175,5 +182,6 @@ class HeatExtrapolationNeck(BaseModule):
 
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, out_channels={self.out_channels}, '
-                f'mode={self.mode!r}, diagonal={self.diagonal!r}')
+                f'mode={self.mode!r}, diagonal={self.diagonal!r}, '
+                f'freeze_operator={self.freeze_operator}')
 

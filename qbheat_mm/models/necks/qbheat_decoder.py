@@ -1,4 +1,4 @@
-"""The light pixel decoder of QB-Heat: full feature map -> per-cell pixels [ours, MAE-style]."""
+"""The light pixel decoder of QB-Heat: extrapolated feature map -> per-cell values [ours]."""
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -7,6 +7,8 @@ from torch import nn
 
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmpretrain.registry import MODELS
+
+SCOPES = ('quarter', 'global')
 
 
 def sincos_pos_embed_2d(grid: Tuple[int, int], dims: int,
@@ -28,48 +30,84 @@ def sincos_pos_embed_2d(grid: Tuple[int, int], dims: int,
     return torch.cat([x.sin(), x.cos(), y.sin(), y.cos()], dim=1)[None]
 
 
+def split_quarters(x: torch.Tensor) -> torch.Tensor:
+    """N x C x 2h x 2w map -> (4N) x (h * w) x C tokens, one sequence per quarter.
+
+    Quarters are ordered (top-left, top-right, bottom-left, bottom-right) within each
+    image, cells row-major within each quarter.
+    """
+    N, C, H, W = x.shape
+    h, w = H // 2, W // 2
+    return x.reshape(N, C, 2, h, 2, w).permute(0, 2, 4, 3, 5, 1).reshape(4 * N, h * w, C)
+
+
+def merge_quarters(tokens: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
+    """Inverse of :func:`split_quarters`: (4N) x (h * w) x D -> N x (2h * 2w) x D row-major."""
+    H, W = grid
+    h, w = H // 2, W // 2
+    N, D = tokens.shape[0] // 4, tokens.shape[-1]
+    return tokens.reshape(N, 2, 2, h, w, D).permute(0, 1, 3, 2, 4, 5).reshape(N, H * W, D)
+
+
 @MODELS.register_module()
 class QBHeatDecoder(BaseModule):
-    """Decode the extrapolated feature map into pixels, one p x p cell per position.
+    """Decode the extrapolated feature map into per-cell values (pixels, statistics).
 
-    Linear C -> D, plus fixed 2-D sin-cos position embeddings over the 2h x 2w grid
-    (built for the grid actually seen and cached, so any valid image size works),
-    ``depth`` pre-LN transformer blocks, LayerNorm, Linear D -> p * p * 3.
+    Linear C -> D, fixed 2-D sin-cos position embeddings, ``depth`` pre-LN transformer
+    blocks, LayerNorm, Linear D -> ``out_dims`` for every cell.
+
+    ``scope='quarter'`` (default, [ours]): each of the four quarters of the map is decoded
+    on its own. Attention runs only among the cells of one quarter, and a cell's position
+    embedding is its position *inside* its quarter, the same in all four quarters. So the
+    pixels of a masked cell depend on the visible quarter only through the features the
+    heat operator put into that cell's quarter, and the decoder cannot tell which quarter
+    it decodes: in ``block`` mode with A = B = 0 the three masked quarters decode to
+    exactly what the visible quarter decodes to. ``depth=0`` makes it a per-cell decoder.
+
+    ``scope='global'`` (ablation only; the project's first decoder): attention across
+    all cells of the full map with absolute positions. It can read the visible cells
+    directly and learn its own per-quarter mapping, so it bypasses the heat operator
+    (with A and B frozen at zero it reached the same demo PSNR as with learned ones).
 
     Args:
         in_channels (int): Channels C of the extrapolated map (the neck's output).
+        out_dims (int): Values per cell. :class:`QBHeat` fills it in from its head
+            (p * p * 3 pixels, plus 2 statistics with ``norm_pix``).
         embed_dims (int): Decoder width D. Defaults to 256.
         depth (int): Number of transformer blocks. Defaults to 4.
         num_heads (int): Attention heads. Defaults to 8.
         mlp_ratio (float): FFN hidden size / D. Defaults to 4.
-        patch_size (int): Pixel cell size p (the encoder's output stride).
-            Defaults to 32.
-        out_channels (int): Image channels. Defaults to 3.
+        scope (str): ``'quarter'`` (default) or ``'global'``.
         init_cfg (dict | list[dict], optional): Defaults to Xavier-uniform linears and
             unit LayerNorms, as MAE's decoder.
     """
 
     def __init__(self,
                  in_channels: int,
+                 out_dims: Optional[int] = None,
                  embed_dims: int = 256,
                  depth: int = 4,
                  num_heads: int = 8,
                  mlp_ratio: float = 4.,
-                 patch_size: int = 32,
-                 out_channels: int = 3,
+                 scope: str = 'quarter',
                  init_cfg: Optional[Union[dict, List[dict]]] = (
                      dict(type='Xavier', layer='Linear', distribution='uniform'),
                      dict(type='Constant', layer='LayerNorm', val=1., bias=0.))
                  ) -> None:
         super().__init__(init_cfg=list(init_cfg) if isinstance(init_cfg, tuple)
                          else init_cfg)
+        if out_dims is None:
+            raise ValueError('QBHeatDecoder needs out_dims (values per cell); inside QBHeat '
+                             'it is filled in from the head, so leave it out of the config')
+        if scope not in SCOPES:
+            raise ValueError(f'scope must be one of {SCOPES}, got {scope!r}')
         if embed_dims % 4 or embed_dims % num_heads:
             raise ValueError(f'embed_dims ({embed_dims}) must be divisible by 4 (sin-cos '
                              f'embedding) and by num_heads ({num_heads})')
         self.in_channels = in_channels
+        self.out_dims = out_dims
         self.embed_dims = embed_dims
-        self.patch_size = patch_size
-        self.out_channels = out_channels
+        self.scope = scope
         self.embed = nn.Linear(in_channels, embed_dims)
         self.blocks = nn.ModuleList([
             TransformerEncoderLayer(
@@ -79,7 +117,7 @@ class QBHeatDecoder(BaseModule):
             for _ in range(depth)
         ])
         self.norm = nn.LayerNorm(embed_dims)
-        self.pred = nn.Linear(embed_dims, patch_size * patch_size * out_channels)
+        self.pred = nn.Linear(embed_dims, out_dims)
         # Fixed embeddings are derived data, not weights: cached per grid, never saved.
         self._pos_cache: Dict[Tuple[int, int], torch.Tensor] = {}
 
@@ -93,17 +131,29 @@ class QBHeatDecoder(BaseModule):
         """Decode.
 
         Args:
-            x (torch.Tensor): The extrapolated map, N x C x gh x gw.
+            x (torch.Tensor): The extrapolated map, N x C x gh x gw (gh, gw even).
 
         Returns:
-            torch.Tensor: Cell pixels, N x (gh * gw) x (p * p * 3), row-major cells.
+            torch.Tensor: N x (gh * gw) x out_dims, cells row-major over the full map.
         """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'QBHeatDecoder expects N x {self.in_channels} x gh x gw, '
                              f'got shape {tuple(x.shape)}')
         grid = (x.shape[2], x.shape[3])
-        tokens = self.embed(x.flatten(2).transpose(1, 2))
-        tokens = tokens + self.pos_embed(grid, tokens)
+        if self.scope == 'global':
+            tokens = x.flatten(2).transpose(1, 2)
+            pos_grid = grid
+        else:
+            if grid[0] % 2 or grid[1] % 2:
+                raise ValueError(f'a {grid[0]} x {grid[1]} map has no four equal quarters')
+            tokens = split_quarters(x)
+            pos_grid = (grid[0] // 2, grid[1] // 2)
+        tokens = self.embed(tokens)
+        tokens = tokens + self.pos_embed(pos_grid, tokens)
         for block in self.blocks:
             tokens = block(tokens)
-        return self.pred(self.norm(tokens))
+        out = self.pred(self.norm(tokens))
+        return out if self.scope == 'global' else merge_quarters(out, grid)
+
+    def extra_repr(self) -> str:
+        return f'scope={self.scope!r}, out_dims={self.out_dims}'

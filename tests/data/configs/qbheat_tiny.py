@@ -12,8 +12,7 @@ model = dict(
     backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8,
                   out_indices=(3, )),
     neck=dict(type='HeatExtrapolationNeck', in_channels=64),
-    decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=32, depth=1, num_heads=2,
-                 patch_size=32),
+    decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=32, depth=1, num_heads=2),
     head=dict(type='QBHeatHead', patch_size=32))
 
 data = dict(type='DemoPhotoDataset', data_root='data/demo_tiny', img_size=64, num_train=2,

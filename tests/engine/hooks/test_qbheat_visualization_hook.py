@@ -28,6 +28,13 @@ def test_runner_trains_validates_and_draws(tmp_path):
     for quadrant in ('visible', 'right', 'bottom', 'diagonal', 'masked'):
         psnr = hub.get_scalar(f'val/recon/psnr_{quadrant}').current()
         assert 3 < psnr < 60, (quadrant, psnr)
+    # the trivial baselines and the gain over them are logged with every validation
+    copy = hub.get_scalar('val/recon/psnr_masked_copy').current()
+    flat = hub.get_scalar('val/recon/psnr_masked_flat').current()
+    gain = hub.get_scalar('val/recon/psnr_masked_gain').current()
+    masked = hub.get_scalar('val/recon/psnr_masked').current()
+    assert gain == pytest.approx(masked - max(copy, flat))
+    assert hub.get_scalar('val/recon/psnr_masked_gtstats').current() > 3
     work = Path(cfg.work_dir)
     assert (work / 'iter_2.pth').is_file() and (work / 'iter_4.pth').is_file()
 

@@ -1,4 +1,5 @@
-"""QBHeat: the forward pass, gradients, predict mode and the build / geometry errors."""
+"""QBHeat: the forward pass, gradients, predict mode (honest reconstructions), the heat
+operator as the only path to the masked quarters, and the build / geometry errors."""
 import copy
 
 import pytest
@@ -17,8 +18,7 @@ TINY = dict(
     backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8,
                   out_indices=(3, )),
     neck=dict(type='HeatExtrapolationNeck', in_channels=64),
-    decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=16, depth=1, num_heads=2,
-                 patch_size=32),
+    decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=16, depth=1, num_heads=2),
     head=dict(type='QBHeatHead', patch_size=32))
 
 
@@ -50,7 +50,9 @@ class PatchCNN(nn.Module):
 
 def test_loss_and_gradients_reach_a_b_decoder_and_encoder():
     model = build()
-    loss = model(torch.randn(2, 3, 64, 128), mode='loss')['loss']
+    losses = model(torch.randn(2, 3, 64, 128), mode='loss')
+    assert set(losses) == {'loss_pix', 'loss_stats'}
+    loss = sum(losses.values())
     assert loss.dim() == 0 and loss.item() > 0
     loss.backward()
     for name, param in [('neck.A', model.neck.A), ('neck.B', model.neck.B),
@@ -85,14 +87,59 @@ def test_predict_returns_pixel_space_reconstructions():
     assert model.training  # predict does not switch modes itself
 
 
-def test_norm_pix_reconstruction_uses_each_cells_own_statistics():
+def test_predict_reconstruction_ignores_the_hidden_quarters():
+    model = build().eval()
+    x = torch.randn(2, 3, 128, 128)
+    y = x.clone()
+    y[..., 64:, :] = torch.randn(2, 3, 64, 128) * 3 + 1
+    y[..., :64, 64:] = torch.randn(2, 3, 64, 64) * 3 - 1
+    sx, sy = model.predict(x), model.predict(y)
+    for a, b in zip(sx, sy):
+        torch.testing.assert_close(a.recon_img, b.recon_img)
+        # the leaky MAE view does move: it takes the hidden cells' statistics
+        assert (a.recon_img_gtstats - b.recon_img_gtstats).abs().max() > 10
+
+
+def test_predict_uses_the_predicted_statistics():
     model = build()
     x = torch.randn(2, 3, 64, 64)
     cells = model.predict_cells(x)
-    recon = model.head.reconstruct(cells, x)
-    mean, std = model.head.cell_stats(x)
-    expected = model.head.unpatchify(cells * std + mean, (2, 2))
-    torch.testing.assert_close(recon, expected)
+    sample = model.predict(x)[0]
+    expected = model._to_pixels(model.head.reconstruct(cells, (2, 2)))[0]
+    torch.testing.assert_close(sample.recon_img, expected)
+    raw = build(head=dict(norm_pix=False))
+    assert raw.decoder.out_dims == 32 * 32 * 3
+    assert 'recon_img_gtstats' not in raw.predict(x)[0]
+
+
+def test_masked_quarters_see_the_visible_quarter_only_through_the_neck():
+    model = build().eval()
+    z = torch.randn(1, 64, 2, 2)
+    full = model.neck(z)
+    perturbed = full.clone()
+    perturbed[:, :, :2, :2] += torch.randn(1, 64, 2, 2) * 3  # neck output, visible cells
+    out, out_p = (model.decoder(f).reshape(1, 4, 4, -1) for f in (full, perturbed))
+    masked = torch.ones(4, 4, dtype=torch.bool)
+    masked[:2, :2] = False
+    torch.testing.assert_close(out[:, masked], out_p[:, masked])
+    # block mode, A = B = 0 (the init): every masked quarter decodes like the visible one
+    for ys, xs in [(slice(0, 2), slice(2, 4)), (slice(2, 4), slice(0, 2)),
+                   (slice(2, 4), slice(2, 4))]:
+        torch.testing.assert_close(out[:, ys, xs], out[:, :2, :2])
+    with torch.no_grad():
+        model.neck.A.normal_(std=0.1)
+    out = model.decoder(model.neck(z)).reshape(1, 4, 4, -1)
+    assert (out[:, :2, 2:] - out[:, :2, :2]).abs().max() > 1e-3  # A moved the right quarter
+
+
+def test_frozen_operator_stays_zero_after_a_step():
+    model = build(neck=dict(freeze_operator=True))
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.1,
+                              weight_decay=0.1)
+    sum(model(torch.randn(2, 3, 64, 64), mode='loss').values()).backward()
+    optim.step()
+    assert model.neck.A.abs().sum() == 0 and model.neck.B.abs().sum() == 0
+    assert model.neck.A.grad is None
 
 
 def test_geometry_error_names_sizes_and_multiples():
@@ -117,13 +164,16 @@ def test_channel_mismatch_fails_at_build_with_both_numbers():
     with pytest.raises(ValueError, match=r'head patch_size is 16 but each feature cell covers '
                                          r'encoder_stride=32'):
         build(head=dict(patch_size=16))
+    with pytest.raises(ValueError, match=r'decoder out_dims is 7 but the head needs 3074 '
+                                         r'values per cell \(norm_pix=True\)'):
+        build(decoder=dict(out_dims=7))
 
 
 def test_custom_backbone_with_declared_channels_trains():
     model = build(backbone=PatchCNN(), neck=dict(in_channels=16, proj_channels=8),
                   decoder=dict(in_channels=8))
     assert model.neck.A.shape == (8, 8)
-    model(torch.randn(2, 3, 64, 64), mode='loss')['loss'].backward()
+    sum(model(torch.randn(2, 3, 64, 64), mode='loss').values()).backward()
     assert model.backbone.conv.weight.grad.abs().sum() > 0
 
 
