@@ -1,7 +1,7 @@
 # The entry points the README documents. Every target runs the (idempotent) setup first.
 PY := .venv/bin/python
 
-.PHONY: setup demo test env clean-demo
+.PHONY: setup demo test env ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -14,6 +14,12 @@ test: setup
 
 env: setup
 	$(PY) tools/collect_env.py
+
+# Does the learned heat operator help? {quarter, global decoder} x {A, B learned, frozen}
+# x {block, recursive} on the demo, two seeds (see README, "Where the operator matters").
+ablation: setup
+	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
+		--work-dir work_dirs/heat_ablation_demo --seeds 0 1
 
 clean-demo:
 	rm -rf data/demo data/demo_coco work_dirs/qbheat_demo
