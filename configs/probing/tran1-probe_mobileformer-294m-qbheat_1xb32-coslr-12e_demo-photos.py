@@ -13,6 +13,13 @@
 # channels (norm_input=True): a random Mobile-Former's expanded map is ~30x smaller than a
 # trained one's and nearly constant across images, which stalls the plain head (37.5% vs
 # 98.4% with the normalisation), so without it the control would be unfair.
+#
+# The global tokens (model.backbone.with_tokens=True model.head.use_global_tokens=True)
+# come out of the final Mobile->Former bridge, which only supervised checkpoints have
+# trained (configs/mobileformer/, converted reference weights): QB-Heat and MoCo-v2 never
+# run it. With their checkpoints, with_tokens=True on this frozen backbone stops at load
+# time naming the fix; model.backbone.untrained_bridge=warn is the opt-out. The probe
+# configs here read the feature map only (with_tokens=False).
 _base_ = './_base_/probe_demo-photos_128px.py'
 
 model = dict(

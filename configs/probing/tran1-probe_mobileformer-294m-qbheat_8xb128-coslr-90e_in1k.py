@@ -12,6 +12,12 @@
 # (a random backbone's map is tiny and nearly constant; without standardising the input
 # the head stalls, see the demo probe). Appending the 6 global tokens:
 # model.backbone.with_tokens=True model.head.use_global_tokens=True.
+#
+# The global tokens come out of the final Mobile->Former bridge, which only supervised
+# checkpoints have trained (configs/mobileformer/, converted reference weights): QB-Heat
+# and MoCo-v2 never run it. With their checkpoints, with_tokens=True on this frozen
+# backbone stops at load time naming the fix; model.backbone.untrained_bridge=warn is the
+# opt-out. The probe configs here read the feature map only (with_tokens=False).
 _base_ = './_base_/probe_in1k_224px.py'
 
 model = dict(

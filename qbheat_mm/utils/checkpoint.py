@@ -157,6 +157,21 @@ def save_backbone_state_dict(filename: str, out: str, prefix: Optional[str] = BA
     return len(state_dict), used
 
 
+def fill_missing_state(module: nn.Module, state_dict: dict) -> list[str]:
+    """Let submodules add, in place, keys that older checkpoints lack; return those keys.
+
+    A submodule opts in with a ``fill_missing_state(state_dict, prefix)`` method (e.g.
+    ``MobileFormer`` and its bridge flag) that does what its ``_load_from_state_dict``
+    does anyway, so the strict comparison below agrees with what loading accepts.
+    """
+    filled = []
+    for name, sub in module.named_modules():
+        fill = getattr(sub, 'fill_missing_state', None)
+        if callable(fill):
+            filled += fill(state_dict, f'{name}.' if name else '')
+    return filled
+
+
 def _mismatch_message(module: nn.Module, report: LoadReport, strict: bool) -> str:
     lines = [
         f'Checkpoint {report.filename} does not fit {type(module).__name__}: '
@@ -203,6 +218,7 @@ def load_backbone_checkpoint(module: nn.Module, filename: str,
         raise ValueError(f'no checkpoint given (filename={filename!r})')
     checkpoint = _load_checkpoint(filename, map_location=map_location, logger='current')
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
+    fill_missing_state(module, state_dict)
     expected = module.state_dict()
 
     missing = [k for k in expected if k not in state_dict]

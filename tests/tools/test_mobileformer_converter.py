@@ -47,7 +47,9 @@ def test_294m_reference_names():
                                head=MobileFormerClsHead(1000, arch='294m')))
     ours = model.state_dict()
     official, unmatched = convert_to_official_state_dict(ours, '294m')
-    assert not unmatched and len(official) == len(ours)
+    # Everything but our record of the bridge's training, which the reference lacks.
+    assert not unmatched and len(official) == len(ours) - 1
+    assert 'backbone.final_bridge_trained' in ours
     shapes = {k: tuple(v.shape) for k, v in official.items()}
     # Names from the spec (section 5) with the shapes the 294M reference has.
     assert shapes['tokens.weight'] == (6, 192)
@@ -82,6 +84,7 @@ def test_294m_reference_names():
     assert shapes['classifier.classifier.1.weight'] == (1000, 1920)
     back, unmatched = convert_official_state_dict(official, '294m')
     assert not unmatched and list(back) == list(ours)
+    assert int(back['backbone.final_bridge_trained']) == 1  # a supervised classifier
 
 
 def test_round_trip_gives_identical_outputs(tmp_path, capsys):
@@ -89,8 +92,9 @@ def test_round_trip_gives_identical_outputs(tmp_path, capsys):
     src = reference_checkpoint(source, '26m', tmp_path / 'mobile-former-26m.pth.tar')
     dst = tmp_path / 'converted.pth'
     assert converter.main([str(src), str(dst), '--arch', '26m']) == 0
-    n = len(source.state_dict())
-    assert f'{n} reference keys, {n} converted, 0 unmatched' in capsys.readouterr().out
+    n = len(source.state_dict()) - 1  # the bridge flag has no reference key
+    assert (f'{n} reference keys, {n} converted, 0 unmatched; added '
+            'backbone.final_bridge_trained = 1') in capsys.readouterr().out
 
     target = our_classifier('26m', seed=1)
     x = torch.randn(2, 3, 64, 64)
@@ -99,6 +103,11 @@ def test_round_trip_gives_identical_outputs(tmp_path, capsys):
         assert not torch.allclose(target['head'](target['backbone'](x)), expected)
         target.load_state_dict(torch.load(dst, weights_only=True)['state_dict'])
         assert torch.equal(target['head'](target['backbone'](x)), expected)
+    # The converted bridge counts as trained: a frozen backbone may return the tokens.
+    frozen = MobileFormer('26m', with_tokens=True, frozen_stages=5)
+    frozen.load_state_dict({k[len('backbone.'):]: v for k, v in torch.load(
+        dst, weights_only=True)['state_dict'].items() if k.startswith('backbone.')})
+    assert frozen.bridge_status == 'trained'
 
 
 def test_unmatched_key_fails_and_is_listed(tmp_path, capsys):

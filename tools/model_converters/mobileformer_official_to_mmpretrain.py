@@ -72,8 +72,9 @@ def main(argv: Optional[list[str]] = None) -> int:
               'tensors and you trust it, rerun with --allow-pickle.', file=sys.stderr)
         return 1
     converted, unmatched = convert_official_state_dict(reference, args.arch)
-    print(f'{len(reference)} reference keys, {len(converted)} converted, '
-          f'{len(unmatched)} unmatched')
+    print(f'{len(reference)} reference keys, {len(converted) - 1} converted, '
+          f'{len(unmatched)} unmatched; added backbone.final_bridge_trained = 1 (a '
+          'reference classifier trained its final Mobile->Former bridge)')
     problems = [f'unmatched reference key: {k}' for k in unmatched]
     if 'head.classifier.weight' in converted:
         problems += strict_load_problems(converted, args.arch)

@@ -5,13 +5,17 @@ The reference (``AAboys/MobileFormer``) names a classifier's modules ``tokens``,
 ``ImageClassifier`` with ``backbone.*`` (:class:`MobileFormer`) and ``head.*``
 (:class:`MobileFormerClsHead`). Both directions are built from the same arch table, so the
 mapping is one table per block kind.
+
+The reference checkpoints are supervised classifiers, so their final Mobile -> Former
+bridge is trained: the conversion adds ``backbone.final_bridge_trained = 1`` (our record of
+that, see :class:`MobileFormer`), and the inverse drops it.
 """
 from collections import OrderedDict
 from typing import Mapping, Union
 
 import torch
 
-from .mobile_former import get_arch
+from .mobile_former import BRIDGE_FLAG, BRIDGE_TRAINED, get_arch
 
 # Reference module path inside a block -> ours, per block kind.
 _BLOCK_MODULES = {
@@ -49,6 +53,9 @@ _TOP = {
 }
 # Full keys that are not "<module>.<param>" on both sides.
 _TOKENS = ('tokens.weight', 'backbone.tokens')
+# Ours only: the record that the final bridge was trained (placed after the tokens, where
+# MobileFormer.state_dict() has it).
+_BRIDGE_FLAG_KEY = f'backbone.{BRIDGE_FLAG}'
 
 
 def module_map(arch: Union[str, dict]) -> dict[str, str]:
@@ -88,10 +95,17 @@ def convert_official_state_dict(
         arch (str | dict): The variant the checkpoint belongs to.
 
     Returns:
-        tuple: The renamed state dict (``backbone.*``, ``head.*``) and the reference keys
-        that matched nothing (empty for a complete, correct checkpoint).
+        tuple: The renamed state dict (``backbone.*``, ``head.*``, plus
+        ``backbone.final_bridge_trained = 1``) and the reference keys that matched nothing
+        (empty for a complete, correct checkpoint).
     """
-    return _rename(state_dict, module_map(arch), dict([_TOKENS]))
+    renamed, unmatched = _rename(state_dict, module_map(arch), dict([_TOKENS]))
+    with_flag = OrderedDict()
+    for key, value in renamed.items():
+        with_flag[key] = value
+        if key == _TOKENS[1]:
+            with_flag[_BRIDGE_FLAG_KEY] = torch.tensor(BRIDGE_TRAINED)
+    return with_flag, unmatched
 
 
 def convert_to_official_state_dict(
@@ -99,4 +113,5 @@ def convert_to_official_state_dict(
         arch: Union[str, dict]) -> tuple[OrderedDict, list[str]]:
     """The inverse of :func:`convert_official_state_dict` (ours -> reference names)."""
     inverse = {v: k for k, v in module_map(arch).items()}
-    return _rename(state_dict, inverse, {_TOKENS[1]: _TOKENS[0]})
+    ours = OrderedDict((k, v) for k, v in state_dict.items() if k != _BRIDGE_FLAG_KEY)
+    return _rename(ours, inverse, {_TOKENS[1]: _TOKENS[0]})

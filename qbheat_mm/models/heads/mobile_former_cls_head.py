@@ -18,6 +18,11 @@ class MobileFormerClsHead(ClsHead):
     It reads the last two backbone outputs: the expanded stride-32 map and the global
     tokens, i.e. ``MobileFormer(with_tokens=True, out_indices=(..., 4))``.
 
+    Token 0 comes out of the backbone's final Mobile -> Former bridge, which QB-Heat and
+    MoCo-v2 checkpoints never train. Fine-tuning one (trainable bridge) logs a warning
+    when the checkpoint loads; a frozen untrained bridge raises (see ``MobileFormer``,
+    ``untrained_bridge``). Supervised checkpoints from this head have a trained bridge.
+
     Give either ``arch`` (the widths come from the backbone's table) or all of
     ``in_channels``, ``token_dims`` and ``hidden_channels``.
 

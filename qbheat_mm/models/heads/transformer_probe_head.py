@@ -33,6 +33,12 @@ class TransformerProbeHead(ClsHead):
     are appended, projected by a separate Linear ``token_dims -> embed_dims``, only when
     ``use_global_tokens=True``.
 
+    The global tokens come out of Mobile-Former's final Mobile -> Former bridge, which
+    QB-Heat and MoCo-v2 pre-training never train (only supervised classifiers do). The
+    backbone, which alone knows its weights' history, checks it: loading a checkpoint with
+    an untrained bridge into a frozen ``MobileFormer(with_tokens=True)`` raises, naming the
+    fix and the opt-out (``untrained_bridge='warn'``).
+
     Args:
         num_classes: Number of classes.
         in_channels: Channels of the feature map.

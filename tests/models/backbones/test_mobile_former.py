@@ -8,7 +8,9 @@ from mmpretrain.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from qbheat_mm.models.backbones import MobileFormer
+from qbheat_mm.models.backbones import mobile_former
 from qbheat_mm.models.backbones.mobile_former import ARCH_SETTINGS, get_arch
+from qbheat_mm.utils import load_backbone_checkpoint
 from qbheat_mm.models.backbones.mobile_former_blocks import ChannelShuffle, DyReLU
 
 # Strides 4 / 8 / 16 / 32 after the stride-2 stem; out channels (8, 16, 16, 32, 192).
@@ -143,10 +145,11 @@ def test_dyrelu_slopes_follow_token_zero():
     assert dyrelu(x, torch.randn(2, 4, 8))[0, 0].flatten().tolist() == [1., 4.]
 
 
+@pytest.mark.parametrize('with_tokens', [True, False])
 @pytest.mark.parametrize('stage,frozen_blocks', [(-1, 0), (0, 0), (1, 1), (2, 3), (3, 4),
                                                  (4, 5), (5, 5)])
-def test_frozen_stages_select_modules(stage, frozen_blocks):
-    model = MobileFormer(TINY_ARCH, frozen_stages=stage)
+def test_frozen_stages_select_modules(stage, frozen_blocks, with_tokens):
+    model = MobileFormer(TINY_ARCH, frozen_stages=stage, with_tokens=with_tokens)
     model.train()
     assert model.tap_blocks == (0, 2, 3, 4)
     assert model.tokens.requires_grad == (stage < 0)
@@ -155,8 +158,11 @@ def test_frozen_stages_select_modules(stage, frozen_blocks):
         frozen = i < frozen_blocks
         assert all(p.requires_grad != frozen for p in block.parameters())
         assert all(m.training != frozen for m in block.modules())
-    tail = [model.mobile_to_former, model.expand]
-    assert all(p.requires_grad == (stage < 5) for m in tail for p in m.parameters())
+    assert all(p.requires_grad == (stage < 5) for p in model.expand.parameters())
+    # Without tokens the final bridge never runs, so it is frozen whatever the stage.
+    assert all(p.requires_grad == (stage < 5 and with_tokens)
+               for p in model.mobile_to_former.parameters())
+    assert model.bridge_trainable == (stage < 5 and with_tokens)
 
 
 def test_everything_frozen_survives_an_optimizer_step():
@@ -271,3 +277,127 @@ def test_non_4d_input_raises():
     with pytest.raises(ValueError, match=r'expects an N x C x H x W image batch, got a '
                        r'3-D tensor of shape \(3, 64, 64\)'):
         model(torch.randn(3, 64, 64))
+
+
+# ---- the final Mobile -> Former bridge ---------------------------------------------------
+
+BRIDGE_KEYS = ['mobile_to_former.q.weight', 'mobile_to_former.q.bias',
+               'mobile_to_former.gate.weight', 'mobile_to_former.gate.bias',
+               'mobile_to_former.proj.weight', 'mobile_to_former.proj.bias',
+               'mobile_to_former.norm.weight', 'mobile_to_former.norm.bias']
+
+
+def test_without_tokens_every_trainable_parameter_gets_a_gradient():
+    """What DDP with find_unused_parameters=False needs: no trainable parameter may sit
+    outside the graph. The bridge is kept (same keys) but frozen."""
+    torch.manual_seed(0)
+    model = MobileFormer(dict(TINY_ARCH, token_dims=64), out_indices=(0, 4))
+    model.init_weights()
+    model.train()
+    sum(o.pow(2).mean() for o in model(torch.randn(2, 3, 64, 64))).backward()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    with_grad = {n for n, p in model.named_parameters() if p.grad is not None}
+    assert trainable == with_grad
+    assert [k for k in BRIDGE_KEYS if k in trainable] == []
+    assert all(k in model.state_dict() for k in BRIDGE_KEYS)
+
+
+def test_294m_state_dict_keeps_the_bridge_and_adds_its_flag():
+    keys = list(MobileFormer('294m').state_dict())
+    assert len(keys) == 608  # 607 weights and statistics + final_bridge_trained
+    assert keys[1] == 'final_bridge_trained' and all(k in keys for k in BRIDGE_KEYS)
+
+
+def test_bridge_flag_records_training():
+    model = MobileFormer(TINY_ARCH, with_tokens=True)
+    assert model.bridge_status == 'untrained'
+    x = torch.randn(2, 3, 64, 64)
+    model.eval()(x)
+    with torch.no_grad():
+        model.train()(x)
+    assert model.bridge_status == 'untrained'  # evaluation does not train it
+    model.train()(x)
+    assert model.bridge_status == 'trained' and int(model.final_bridge_trained) == 1
+    frozen = MobileFormer(TINY_ARCH, with_tokens=True, frozen_stages=5,
+                          untrained_bridge='warn').train()
+    frozen(x)
+    assert frozen.bridge_status == 'untrained'  # ran, but frozen
+    no_tokens = MobileFormer(TINY_ARCH).train()
+    no_tokens(x)
+    assert no_tokens.bridge_status == 'untrained'  # never ran
+
+
+def state_without_flag(**kwargs) -> dict:
+    """A checkpoint saved before the bridge flag existed (today's QB-Heat / MoCo-v2)."""
+    torch.manual_seed(0)
+    state = MobileFormer(TINY_ARCH, **kwargs).state_dict()
+    del state['final_bridge_trained']
+    return state
+
+
+def test_checkpoints_without_the_flag_load_strictly(tmp_path):
+    old = state_without_flag()
+    model = MobileFormer(TINY_ARCH)
+    model.load_state_dict(old, strict=True)
+    assert model.bridge_status == 'unknown'
+    assert 'final_bridge_trained' not in old  # the caller's dict is left alone...
+    # ... and the strict bridge from pre-training checkpoints agrees.
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in old.items()}),
+               tmp_path / 'old.pth')
+    report = load_backbone_checkpoint(MobileFormer(TINY_ARCH), str(tmp_path / 'old.pth'))
+    assert report.complete and report.loaded == report.total == len(old) + 1
+
+
+def trained_state() -> dict:
+    torch.manual_seed(0)
+    model = MobileFormer(TINY_ARCH, with_tokens=True).train()
+    model(torch.randn(2, 3, 64, 64))
+    return model.state_dict()
+
+
+@pytest.mark.parametrize('status,state', [
+    ('untrained', lambda: MobileFormer(TINY_ARCH).state_dict()),
+    ('of unknown status', state_without_flag),
+])
+def test_frozen_untrained_bridge_with_tokens_fails_naming_the_fix(status, state):
+    model = MobileFormer(TINY_ARCH, with_tokens=True, frozen_stages=5)
+    with pytest.raises(RuntimeError) as error:
+        model.load_state_dict(state())
+    message = str(error.value)
+    assert f'the loaded final Mobile->Former bridge (mobile_to_former.*) is {status}' in message
+    assert 'QB-Heat and MoCo-v2 pre-training never run it' in message
+    assert 'model.backbone.with_tokens=False' in message
+    assert 'model.head.use_global_tokens=False' in message
+    assert "model.backbone.untrained_bridge='warn'" in message
+
+
+def test_trained_bridge_loads_frozen_with_tokens_silently(monkeypatch):
+    logged = []
+    monkeypatch.setattr(mobile_former, 'print_log', lambda msg, **kw: logged.append(msg))
+    model = MobileFormer(TINY_ARCH, with_tokens=True, frozen_stages=5)
+    model.load_state_dict(trained_state())
+    assert model.bridge_status == 'trained' and logged == []
+
+
+@pytest.mark.parametrize('kwargs,expected', [
+    (dict(frozen_stages=5, untrained_bridge='warn'), 'It is frozen here'),
+    (dict(frozen_stages=4), 'It is trainable here, so this run trains it'),
+])
+def test_untrained_bridge_warns_when_opted_out_or_trainable(monkeypatch, kwargs, expected):
+    logged = []
+    monkeypatch.setattr(mobile_former, 'print_log', lambda msg, **kw: logged.append(msg))
+    model = MobileFormer(TINY_ARCH, with_tokens=True, **kwargs)
+    model.load_state_dict(MobileFormer(TINY_ARCH).state_dict())
+    assert len(logged) == 1 and expected in logged[0] and 'untrained' in logged[0]
+
+
+def test_unknown_status_without_tokens_only_informs(monkeypatch):
+    logged = []
+    monkeypatch.setattr(mobile_former, 'print_log', lambda msg, **kw: logged.append(msg))
+    MobileFormer(TINY_ARCH, frozen_stages=5).load_state_dict(state_without_flag())
+    assert len(logged) == 1 and 'with_tokens=False does not run the bridge' in logged[0]
+
+
+def test_bad_untrained_bridge_value_raises():
+    with pytest.raises(ValueError, match=r"untrained_bridge must be one of \('error', 'warn'\)"):
+        MobileFormer(TINY_ARCH, untrained_bridge='ignore')
