@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-GPU / multi-node testing through torchrun.
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options...]
+# Without a GPU, GPUS processes run on the CPU (gloo). PORT picks the rendezvous port.
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node.
 set -euo pipefail
 if [[ $# -lt 3 ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-GPU / multi-node training through torchrun (torch.distributed.launch is deprecated).
 #   tools/dist_train.sh CONFIG GPUS [tools/train.py options...]
+# Without a GPU, GPUS processes train on the CPU (gloo). PORT picks the rendezvous port.
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node.
 set -euo pipefail
 if [[ $# -lt 2 ]]; then

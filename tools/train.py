@@ -3,7 +3,8 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
                                  [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
-Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``.
+Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``;
+without a GPU the processes run on the CPU with the gloo backend (qbheat_mm.compat).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
+from qbheat_mm.utils import EpochSeedHook
 from qbheat_mm.utils.cli import add_common_args, load_config
 
 
@@ -53,7 +55,41 @@ def build_runner(args: argparse.Namespace) -> Runner:
         cfg.auto_scale_lr.enable = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    # Per-epoch seeds make a resumed run continue exactly as the uninterrupted one.
+    if not any(isinstance(hook, EpochSeedHook) for hook in runner.hooks):
+        runner.register_hook(EpochSeedHook())
+    if cfg.get('auto_scale_lr', {}).get('enable', False):
+        report_lr_scaling(runner)
+    return runner
+
+
+def report_lr_scaling(runner: Runner) -> None:
+    """Log world size, total batch and the learning rate that auto_scale_lr really set.
+
+    mmengine's own line gives the ratio only. This wraps ``runner.scale_lr`` (called by
+    ``Runner.train`` right after building the optimizer) to read the optimizer's lr after
+    scaling, before any warm-up factor of the param schedulers.
+    """
+    scale_lr = runner.scale_lr
+
+    def scale_and_report(optim_wrapper, auto_scale_lr=None) -> None:
+        before = optim_wrapper.get_lr()
+        scale_lr(optim_wrapper, auto_scale_lr)
+        per_process = runner.cfg.train_dataloader.batch_size
+        base = auto_scale_lr['base_batch_size']
+        total = runner.world_size * per_process
+
+        def fmt(lrs: dict) -> str:
+            return ', '.join(f'{k} {sorted(set(v))}' if len(set(v)) > 1 else f'{k} {v[0]:.6g}'
+                             for k, v in lrs.items())
+
+        runner.logger.info(
+            f'auto_scale_lr: world size {runner.world_size} x {per_process} per process = '
+            f'total batch {total} (config written for {base}, ratio {total / base:.6g}); '
+            f'{fmt(before)} -> {fmt(optim_wrapper.get_lr())} (lr used, before warm-up)')
+
+    runner.scale_lr = scale_and_report
 
 
 def main(argv: list[str] | None = None) -> None:

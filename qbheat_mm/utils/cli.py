@@ -9,7 +9,39 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-__all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config']
+__all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config',
+           'check_launcher_env', 'LauncherEnvError']
+
+# What each launcher must find in the environment of every process (mmengine reads it).
+LAUNCHER_ENV = {
+    'pytorch': ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+    'slurm': ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'),
+}
+LAUNCHER_HOWTO = {
+    'pytorch': 'start the processes with torchrun, e.g. tools/dist_train.sh CONFIG GPUS '
+               '(or tools/dist_test.sh CONFIG CHECKPOINT GPUS), which passes --launcher '
+               'pytorch itself',
+    'slurm': 'start it with srun, e.g. tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR',
+}
+
+
+class LauncherEnvError(RuntimeError):
+    """``--launcher`` names a launcher whose environment variables are missing."""
+
+
+def check_launcher_env(launcher: str, environ: dict | None = None) -> None:
+    """Fail early, naming the fix, when ``--launcher`` was given without its launcher.
+
+    mmengine would otherwise stop with a bare ``KeyError: 'RANK'`` (or wait for peers).
+    """
+    environ = os.environ if environ is None else environ
+    missing = [k for k in LAUNCHER_ENV.get(launcher, ()) if k not in environ]
+    if missing:
+        raise LauncherEnvError(
+            f'--launcher {launcher} needs the environment its launcher sets for every '
+            f'process, but {", ".join(missing)} {"is" if len(missing) == 1 else "are"} not '
+            f'set. To train with several processes, {LAUNCHER_HOWTO[launcher]}; for a '
+            'single process, drop --launcher.')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +78,7 @@ def build_model_from_config(path: str,
 
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher and the work dir."""
+    check_launcher_env(args.launcher)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
