@@ -94,6 +94,26 @@ def test_other_backbones_build(name):
     assert cfg.model.backbone.type in ('ResNet', 'MobileNetV3', 'ConvNeXt')
 
 
+@pytest.mark.parametrize('config', [
+    *[f'qbheat_mobileformer-294m-{name}_8xb256-coslr-300e_in1k.py' for name in ABLATIONS],
+    *[f'qbheat_{name}_8xb256-coslr-300e_in1k.py' for name in BACKBONES]])
+def test_every_qbheat_config_takes_a_training_step(config):
+    cfg = load(CONFIGS / 'qbheat' / config)
+    torch.manual_seed(0)
+    model = build(cfg)
+    model.init_weights()
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    losses = model(torch.randn(2, 3, 128, 128), mode='loss')
+    loss = sum(losses.values())
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    optim.step()
+    frozen = cfg.model.neck.get('freeze_operator', False)
+    assert (model.neck.A.abs().sum() == 0) == frozen  # the operator learns unless frozen
+    # ['scope'], not .scope: ConfigDict has an attribute of that name
+    assert model.decoder.scope == cfg.model.decoder['scope']
+
+
 def test_mocov2_baseline_builds_and_steps():
     cfg = load(CONFIGS / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py')
     assert (cfg.model.type, cfg.model.neck.in_channels, cfg.model.head.temperature) == (
