@@ -6,11 +6,16 @@
 # Pins live in setup.cfg only. mmcv 2.1.0 has no wheel for this torch, so it is built from
 # source once (about 20 minutes on 2 cores) into a cache folder outside the repository
 # whose name carries everything the binary depends on: mmcv, torch, Python tag, machine
-# and ops flavour. pip's own wheel cache keys on the source only and would hand back a
-# build made against another torch, so it is never used for mmcv.
+# and ops flavour (`cpu`, or `cuda<torch's CUDA>_sm<target architectures>`). pip's own
+# wheel cache keys on the source only and would hand back a build made against another
+# torch, so it is never used for mmcv. Which ops to build is decided before building, in
+# scripts/mmcv_flavour.sh: CUDA ops need a GPU torch sees and an nvcc of torch's CUDA
+# major version; without that nvcc the script stops and names the ways on.
 #
 # Environment: PYTHON (interpreter, default python3.11), QBHEAT_CACHE_DIR (default
-# ${XDG_CACHE_HOME:-~/.cache}/qbheat_mm), MAX_JOBS (parallel compile jobs, default nproc).
+# ${XDG_CACHE_HOME:-~/.cache}/qbheat_mm), MAX_JOBS (parallel compile jobs, default what
+# fits the cores and the memory), QBHEAT_MMCV_OPS (auto | cpu | cuda, remembered in
+# .venv/.mmcv_ops), CUDA_HOME, TORCH_CUDA_ARCH_LIST: see scripts/mmcv_flavour.sh.
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +23,11 @@ VENV="$ROOT/.venv"
 PYTHON="${PYTHON:-python3.11}"
 CACHE_ROOT="${QBHEAT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qbheat_mm}"
 STAMP="$VENV/.qbheat_setup_stamp"
+# shellcheck source=scripts/mmcv_flavour.sh
+source "$ROOT/scripts/mmcv_flavour.sh"
+# An explicit QBHEAT_MMCV_OPS is remembered by the venv, so later runs (make test) keep it.
+REMEMBERED_OPS=$(cat "$VENV/.mmcv_ops" 2>/dev/null || echo auto)
+export QBHEAT_MMCV_OPS="${QBHEAT_MMCV_OPS:-$REMEMBERED_OPS}"
 STEP="starting"
 T0=$(date +%s)
 
@@ -54,12 +64,30 @@ PY
 TORCH_V=$(pin torch); TORCHVISION_V=$(pin torchvision); MMCV_V=$(pin mmcv)
 OPENCV_V=$(pin opencv-python-headless)
 
+mmcv_cache_dir() {  # mmcv_cache_dir FLAVOUR -> the cache folder of that build
+    local pytag
+    pytag=$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+    echo "$CACHE_ROOT/mmcv-${MMCV_V}_torch-${TORCH_V}_${pytag}_$(uname -m)_$1"
+}
+
 # Fast path: nothing changed since the last complete run.
-FINGERPRINT=$(cat "$ROOT/setup.cfg" "$ROOT/scripts/setup.sh" | sha256sum | cut -c1-16)
+FINGERPRINT=$(cat "$ROOT/setup.cfg" "$ROOT/scripts/setup.sh" "$ROOT/scripts/mmcv_flavour.sh" \
+              | sha256sum | cut -c1-16)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FINGERPRINT" ]] \
    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmpretrain, qbheat_mm' 2>/dev/null; then
-    say "environment up to date ($VENV); nothing to do"
-    exit 0
+    if [[ $QBHEAT_MMCV_OPS == "$REMEMBERED_OPS" ]] && ! mmcv_gpu_driver_present; then
+        say "environment up to date ($VENV); nothing to do"
+        exit 0
+    fi
+    # Another QBHEAT_MMCV_OPS, or a GPU machine, which may share this venv with others (a
+    # network disk): the installed mmcv must be the build this machine calls for.
+    if mmcv_flavour_decide "$VENV/bin/python" 2>/dev/null \
+       && [[ "$(cat "$VENV/.mmcv_from" 2>/dev/null)" == "$(mmcv_cache_dir "$MMCV_FLAVOUR")" ]]; then
+        echo "$QBHEAT_MMCV_OPS" > "$VENV/.mmcv_ops"
+        say "environment up to date ($VENV, mmcv ops: $MMCV_FLAVOUR); nothing to do"
+        exit 0
+    fi
+    say "the installed mmcv ($(cat "$VENV/.mmcv_from" 2>/dev/null || echo unknown)) may not be the build this machine calls for (QBHEAT_MMCV_OPS=$QBHEAT_MMCV_OPS): setting up again"
 fi
 
 # --- 1. virtual environment ----------------------------------------------------------------
@@ -76,17 +104,26 @@ HINT="pip could not install the torch pair; check the package index is reachable
 "${PIP[@]}" install -q "torch==$TORCH_V" "torchvision==$TORCHVISION_V"
 
 # --- 3. mmcv with compiled ops, built once per (mmcv, torch, python, machine, flavour) ----
-PYTAG=$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-FLAVOUR=$("$VENV/bin/python" -c 'import torch; print("cuda" + torch.version.cuda if torch.cuda.is_available() else "cpu")')
-MMCV_CACHE="$CACHE_ROOT/mmcv-${MMCV_V}_torch-${TORCH_V}_${PYTAG}_$(uname -m)_${FLAVOUR}"
+step "decide which mmcv ops to build"
+if ! mmcv_flavour_decide "$VENV/bin/python"; then HINT="$MMCV_STOP"; false; fi
+say "$MMCV_DECISION"
+echo "$QBHEAT_MMCV_OPS" > "$VENV/.mmcv_ops"
+MMCV_CACHE=$(mmcv_cache_dir "$MMCV_FLAVOUR")
 step "mmcv==$MMCV_V with compiled ops (cache: $MMCV_CACHE)"
 installed_mmcv=$("$VENV/bin/python" -c 'import mmcv, mmcv.ops; print(mmcv.__version__)' 2>/dev/null || true)
 if [[ "$installed_mmcv" == "$MMCV_V" && -f "$VENV/.mmcv_from" && "$(cat "$VENV/.mmcv_from")" == "$MMCV_CACHE" ]]; then
     say "mmcv $MMCV_V already installed from this cache"
 else
     if ! compgen -G "$MMCV_CACHE/mmcv-*.whl" >/dev/null; then
-        say "no cached wheel: building mmcv $MMCV_V from source (about 20 minutes on 2 cores)"
-        HINT="the mmcv build failed; its log is printed above. It needs gcc/g++ with C++20 and the Python headers (apt-get install build-essential python3.11-dev)."
+        JOBS=${MAX_JOBS:-$(mmcv_max_jobs "$MMCV_OPS_KIND" "$(mmcv_machine_cores)" "$(mmcv_machine_mem_kib)")}
+        if [[ $MMCV_OPS_KIND == cuda ]]; then
+            say "no cached wheel: building mmcv $MMCV_V with CUDA ops from source, MAX_JOBS=$JOBS (longer than the CPU-only build's 20 minutes on 2 cores: nvcc compiles the CUDA kernels too)"
+            HINT="the mmcv CUDA build failed; its log is printed above. 'unsupported GNU version': nvcc rejects this gcc, install one it supports and rerun with CC=gcc-N CXX=g++-N (torch passes CC to nvcc). 'Killed' or out of memory: rerun with a smaller MAX_JOBS. Or see README, Installation details, for CPU-only ops (QBHEAT_MMCV_OPS=cpu)."
+        else
+            say "no cached wheel: building mmcv $MMCV_V from source, MAX_JOBS=$JOBS (about 20 minutes on 2 cores)"
+            HINT="the mmcv build failed; its log is printed above. It needs gcc/g++ with C++20 and the Python headers (apt-get install build-essential python3.11-dev)."
+        fi
+        BUILD_T0=$(date +%s)
         BUILD=$(mktemp -d "${TMPDIR:-/tmp}/qbheat-mmcv-build.XXXXXX")
         # --no-build-isolation: pip prepares metadata while downloading, and mmcv's setup.py
         # needs the venv's setuptools < 81 (pkg_resources) and torch for that too.
@@ -96,21 +133,28 @@ else
         # torch >= 2.14 headers refuse anything older than C++20; mmcv hard-codes C++17.
         sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
         grep -q -- '-std=c++20' "$SRC/setup.py"
-        if ! ( cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+        if ! ( cd "$SRC" && env "${MMCV_BUILD_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS="$JOBS" \
                  "${PIP[@]}" wheel --no-build-isolation --no-deps --no-cache-dir -w "$BUILD/dist" . \
                  >"$BUILD/build.log" 2>&1 ); then
             tail -n 60 "$BUILD/build.log" >&2
             false
         fi
+        printf '%s\nMAX_JOBS=%s\nbuild seconds: %s\n' "$MMCV_DECISION" "$JOBS" \
+            "$(( $(date +%s) - BUILD_T0 ))" >"$BUILD/build-info.txt"
         mkdir -p "$CACHE_ROOT"
         # Publish atomically: a killed build never leaves a half-written wheel in the cache.
         STAGE=$(mktemp -d "$CACHE_ROOT/.stage.XXXXXX")
-        cp "$BUILD"/dist/mmcv-*.whl "$BUILD/build.log" "$STAGE/"
+        cp "$BUILD"/dist/mmcv-*.whl "$BUILD/build.log" "$BUILD/build-info.txt" "$STAGE/"
         rm -rf "$MMCV_CACHE" && mv "$STAGE" "$MMCV_CACHE"
         rm -rf "$BUILD"
     fi
     HINT="the cached mmcv wheel would not install; delete $MMCV_CACHE and rerun to rebuild it."
     "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_CACHE"/mmcv-*.whl
+    if [[ $MMCV_OPS_KIND == cuda ]]; then
+        HINT="the wheel in $MMCV_CACHE has no CUDA ops although it was built for them (its build.log says why); it was removed, rerun to rebuild it."
+        "$VENV/bin/python" -c 'import sys; from mmcv.ops import get_compiling_cuda_version as v; sys.exit(v() == "not available")' \
+            || { rm -rf "$MMCV_CACHE"; false; }
+    fi
     echo "$MMCV_CACHE" > "$VENV/.mmcv_from"
 fi
 
@@ -128,7 +172,7 @@ fi
 
 # --- 5. check -----------------------------------------------------------------------------
 step "check that the stack imports"
-HINT="an installed package does not import; the traceback above names it. Delete $VENV and rerun."
+HINT="an installed package does not import, or mmcv's CUDA ops do not run on this GPU; the report above names it. Delete $VENV and rerun."
 "$VENV/bin/python" -m qbheat_mm.utils.collect_env --short
 echo "$FINGERPRINT" > "$STAMP"
 say "done: activate with 'source .venv/bin/activate'"

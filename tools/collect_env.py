@@ -1,4 +1,5 @@
-"""Print the environment report (versions, compiled mmcv ops, CUDA, git commit)."""
+"""Print the environment report (versions, the mmcv ops flavour, whether NMS runs on the GPU,
+CUDA, git commit)."""
 import sys
 
 from qbheat_mm.utils.collect_env import main

@@ -13,7 +13,7 @@ import sys
 from collections import OrderedDict
 from pathlib import Path
 
-__all__ = ['collect_env', 'mmcv_ops_status', 'main']
+__all__ = ['collect_env', 'mmcv_ops_status', 'nms_on_gpu_status', 'main']
 
 # (import name, distribution name): some packages set no __version__ (pycocotools).
 _PACKAGES = (('torch', 'torch'), ('torchvision', 'torchvision'), ('mmengine', 'mmengine'),
@@ -37,13 +37,46 @@ def _version(module_name: str, dist_name: str | None = None) -> str:
 
 
 def mmcv_ops_status() -> str:
-    """Whether mmcv's compiled extension loads, with the compiler it was built with."""
+    """Whether mmcv's compiled extension loads, which flavour it is (CUDA ops or CPU-only
+    ops) and the compilers it was built with."""
     try:
         from mmcv.ops import get_compiler_version, get_compiling_cuda_version
     except Exception as exc:
         return f'NOT compiled ({type(exc).__name__}: {exc})'
-    return (f'compiled (compiler: {get_compiler_version()}, '
-            f'CUDA: {get_compiling_cuda_version()})')
+    cuda = get_compiling_cuda_version()
+    # mmcv's extension answers 'not available' when it was compiled without MMCV_WITH_CUDA.
+    flavour = 'CPU-only ops' if cuda == 'not available' else 'CUDA ops'
+    return f'compiled, {flavour} (compiler: {get_compiler_version()}, CUDA: {cuda})'
+
+
+def batched_nms_keeps(device: str) -> list[int]:
+    """Indices MMDetection's NMS (``mmcv.ops.batched_nms``) keeps of three boxes on
+    ``device``: two overlapping boxes of class 0, the weaker of which goes, and a box of
+    class 1 that overlaps the first but stays because NMS works per class."""
+    import torch
+    from mmcv.ops import batched_nms
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 11., 11.], [0., 0., 10., 10.]],
+                         device=device)
+    scores = torch.tensor([0.9, 0.8, 0.7], device=device)
+    classes = torch.tensor([0, 0, 1], device=device)
+    _, keep = batched_nms(boxes, scores, classes, dict(type='nms', iou_threshold=0.5))
+    return sorted(keep.tolist())
+
+
+def nms_on_gpu_status() -> str:
+    """``'no GPU'``, ``'yes (...)'`` when ``batched_nms`` on CUDA tensors gives the CPU's
+    answer, else ``'NO (...)'`` with the reason (CPU-only mmcv ops raise here)."""
+    try:
+        import torch
+        if not torch.cuda.is_available():
+            return 'no GPU'
+        expected = batched_nms_keeps('cpu')
+        got = batched_nms_keeps('cuda')
+    except Exception as exc:
+        return f'NO ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})'
+    if got != expected:
+        return f'NO (batched_nms on cuda kept boxes {got}, on cpu {expected})'
+    return f'yes (batched_nms on {torch.cuda.get_device_name(0)} kept boxes {got} as on cpu)'
 
 
 def _git_commit() -> str:
@@ -68,6 +101,7 @@ def collect_env() -> 'OrderedDict[str, str]':
     for module_name, dist_name in _PACKAGES:
         env[module_name] = _version(module_name, dist_name)
     env['mmcv ops'] = mmcv_ops_status()
+    env['NMS on GPU'] = nms_on_gpu_status()
     try:
         import torch
         env['CUDA available'] = str(torch.cuda.is_available())
@@ -90,14 +124,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     env = collect_env()
     broken = [k for k, v in env.items() if v.startswith(('not importable', 'NOT compiled'))]
+    cpu_only_ops = 'CPU-only ops' in env['mmcv ops']
+    if env['NMS on GPU'].startswith('NO') and not cpu_only_ops:
+        broken.append('NMS on GPU')  # CUDA ops that fail on this GPU: a broken build
     if args.short:
         print(', '.join(f'{k} {env[k]}' for k in ('torch', 'mmengine', 'mmcv', 'mmdet',
                                                     'mmpretrain', 'qbheat_mm')),
-              '| mmcv ops:', env['mmcv ops'].split(' (')[0])
+              '| mmcv ops:', env['mmcv ops'].split(' (')[0],
+              '| NMS on GPU:', env['NMS on GPU'].split(' (')[0])
     else:
         width = max(map(len, env))
         for key, value in env.items():
             print(f'{key:<{width}} : {value}')
+    if env['NMS on GPU'].startswith('NO') and cpu_only_ops:
+        print('Warning: mmcv has CPU-only ops on a GPU machine: MMDetection cannot test or '
+              'validate on the GPU (README, Installation details).', file=sys.stderr)
     if broken:
         print('Broken: ' + '; '.join(f'{k}: {env[k]}' for k in broken), file=sys.stderr)
         return 1
