@@ -1,7 +1,6 @@
 """configs/mobileformer: the supervised 294M recipe builds, its pipelines give 224 px
 inputs, mixup + label smoothing give a finite loss, decay skips norms and biases, and a
 converted reference checkpoint evaluates with tools/test.py."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -16,16 +15,12 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 from qbheat_mm.models.backbones.mobile_former_convert import convert_to_official_state_dict
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py'
 
 
-def load_tool(path: str):
-    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -116,9 +111,9 @@ def test_converted_reference_checkpoint_evaluates_with_tools_test(cfg, tmp_path)
     reference = tmp_path / 'mobile-former-294m.pth'
     torch.save(official, reference)
     converted = tmp_path / 'converted.pth'
-    converter = load_tool('tools/model_converters/mobileformer_official_to_mmpretrain.py')
+    converter = load_tool('model_converters/mobileformer_official_to_mmpretrain.py')
     assert converter.main([str(reference), str(converted), '--arch', '294m']) == 0
-    metrics = load_tool('tools/test.py').main([
+    metrics = load_tool('test.py').main([
         str(CONFIG), str(converted), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
         f'test_dataloader.dataset.data_root={tmp_path}', 'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False', 'test_dataloader.batch_size=2'])

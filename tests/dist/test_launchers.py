@@ -3,7 +3,6 @@ command line, and the bad inputs that must stop with a message naming the fix (n
 environment, a port in use, malformed arguments)."""
 from __future__ import annotations
 
-import importlib.util
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from mmengine.config import Config
 from dist_helpers import (LAUNCH_TIMEOUT, PHOTOS, REPO, TOOLS, assert_ranks_identical,
                           dist_env, free_port, output, rank_states, run, write_config)
 from qbheat_mm.utils.cli import LauncherEnvError
+from tool_loader import load_tool
 
 SCRIPTS = ['dist_train.sh', 'dist_test.sh', 'torchrun.sh', 'slurm_train.sh']
 TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
@@ -127,10 +127,7 @@ def test_launcher_pytorch_without_torchrun_environment_names_the_fix(tmp_path, d
 
 
 def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'{name}.py')
 
 
 @pytest.mark.parametrize('launcher,present,missing', [

@@ -1,6 +1,5 @@
 """tools/get_flops.py: what is counted (multiply-adds of convs, linears, matmuls and the
 DyReLU multiplies), the published FLOPs of Mobile-Former within 3%, bad --shape."""
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,12 +8,11 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from qbheat_mm.models.backbones.mobile_former_blocks import DyReLU
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py'
-_spec = importlib.util.spec_from_file_location('get_flops', REPO / 'tools' / 'get_flops.py')
-get_flops = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(get_flops)
+get_flops = load_tool('get_flops.py')
 
 
 class ConvDyReLU(nn.Module):

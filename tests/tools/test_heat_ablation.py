@@ -1,20 +1,16 @@
 """tools/analysis/heat_ablation.py: the grid, the tables, and a real two-run smoke ablation."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_heat_ablation', REPO / 'tools' / 'analysis' / 'heat_ablation.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_ablation_tool():
+    return load_tool('analysis/heat_ablation.py')
 
 
 def fake_run(tool, scope, operator, mode, seed, psnr):
@@ -25,7 +21,7 @@ def fake_run(tool, scope, operator, mode, seed, psnr):
 
 
 def test_overrides_select_decoder_operator_mode_and_seed():
-    tool = load_tool()
+    tool = load_ablation_tool()
     assert tool.overrides('global', 'frozen', 'recursive', 3) == [
         'model.decoder.scope=global', 'model.neck.freeze_operator=True',
         'model.neck.mode=recursive', 'randomness.seed=3']
@@ -34,7 +30,7 @@ def test_overrides_select_decoder_operator_mode_and_seed():
 
 
 def test_summary_and_operator_effect():
-    tool = load_tool()
+    tool = load_ablation_tool()
     runs = [fake_run(tool, 'quarter', 'learned', 'block', 0, 16.0),
             fake_run(tool, 'quarter', 'learned', 'block', 1, 16.4),
             fake_run(tool, 'quarter', 'frozen', 'block', 0, 15.0),
@@ -53,7 +49,7 @@ def test_summary_and_operator_effect():
 
 
 def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
-    tool = load_tool()
+    tool = load_ablation_tool()
     work = tmp_path / 'ablation'
     args = [str(TINY_CONFIG), '--work-dir', str(work), '--scopes', 'quarter',
             '--modes', 'block', '--operators', 'learned', 'frozen',
@@ -80,4 +76,4 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
 
 def test_missing_config_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError, match='config file not found'):
-        load_tool().main([str(tmp_path / 'nope.py'), '--work-dir', str(tmp_path)])
+        load_ablation_tool().main([str(tmp_path / 'nope.py'), '--work-dir', str(tmp_path)])

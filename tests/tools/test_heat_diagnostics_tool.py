@@ -1,6 +1,5 @@
 """tools/analysis/heat_diagnostics.py on a tiny QB-Heat checkpoint: its files and numbers."""
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,17 +12,14 @@ from mmengine.registry import init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_heat_diagnostics', REPO / 'tools' / 'analysis' / 'heat_diagnostics.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_diagnostics_tool():
+    return load_tool('analysis/heat_diagnostics.py')
 
 
 @pytest.fixture
@@ -54,7 +50,7 @@ def images(tmp_path):
 def test_tool_writes_report_json_and_plots(tiny_checkpoint, images, tmp_path):
     ckpt, model = tiny_checkpoint
     out = tmp_path / 'out'
-    diag = load_tool().main([str(TINY_CONFIG), str(ckpt), *images, '--out-dir', str(out),
+    diag = load_diagnostics_tool().main([str(TINY_CONFIG), str(ckpt), *images, '--out-dir', str(out),
                              '--img-size', '128'])
     assert sorted(p.name for p in out.iterdir()) == [
         'extrapolation.png', 'linearity.png', 'report.json', 'report.md', 'spectra.png']
@@ -87,7 +83,7 @@ def test_tool_writes_report_json_and_plots(tiny_checkpoint, images, tmp_path):
 
 
 def test_random_init_and_pickled_checkpoints(tiny_checkpoint, images, tmp_path):
-    tool = load_tool()
+    tool = load_diagnostics_tool()
     out = tmp_path / 'random'
     diag = tool.main([str(TINY_CONFIG), '--random-init', *images, '--out-dir', str(out),
                       '--img-size', '128'])
@@ -109,7 +105,7 @@ def test_random_init_and_pickled_checkpoints(tiny_checkpoint, images, tmp_path):
 
 
 def test_arguments_never_drop_a_checkpoint_silently():
-    tool = load_tool()
+    tool = load_diagnostics_tool()
     with pytest.raises(SystemExit):
         tool.parse_args(['cfg.py', '--out-dir', 'o'])  # neither checkpoint nor --random-init
     with pytest.raises(SystemExit):

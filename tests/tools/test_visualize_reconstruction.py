@@ -1,5 +1,4 @@
 """tools/visualize_reconstruction.py writes one five-panel PNG per image."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -10,17 +9,14 @@ from mmengine.registry import init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_visualize_reconstruction', REPO / 'tools' / 'visualize_reconstruction.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_visualize_tool():
+    return load_tool('visualize_reconstruction.py')
 
 
 def test_tool_writes_one_png_per_image(tmp_path):
@@ -35,7 +31,7 @@ def test_tool_writes_one_png_per_image(tmp_path):
         cv2.imwrite(str(path), rng.integers(0, 255, (h, w, 3)).astype(np.uint8))
         images.append(str(path))
 
-    tool = load_tool()
+    tool = load_visualize_tool()
     assert tool.config_img_size(Config.fromfile(str(TINY_CONFIG))) == 64
     out_dir = tmp_path / 'out'
     written = tool.main([str(TINY_CONFIG), str(ckpt), *images, '--out-dir', str(out_dir)])
@@ -49,7 +45,7 @@ def test_tool_writes_one_png_per_image(tmp_path):
 
 
 def test_output_names_never_collide():
-    tool = load_tool()
+    tool = load_visualize_tool()
     taken = set()
     names = [tool.output_name(p, taken) for p in ['a/x.png', 'b/x.jpg', 'b/x.png', 'y.png']]
     assert names == ['x.png', 'b_x.png', 'b_x_1.png', 'y.png']

@@ -1,5 +1,4 @@
 """The side-by-side benchmark: every part is timed, ratios are consistent, nothing trains."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from mmengine.config import Config
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
 from qbheat_mm.utils.benchmark import benchmark_qbheat, time_fn
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
@@ -48,9 +48,7 @@ def test_benchmark_rejects_invalid_geometry():
 
 def test_benchmark_tool_writes_json(tmp_path):
     cfg_path = TINY_CONFIG
-    spec = importlib.util.spec_from_file_location('benchmark_tool', REPO / 'tools' / 'benchmark.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('benchmark.py')
     out = tmp_path / 'bench.json'
     tool.main([str(cfg_path), '--img-size', '64', '--batch-size', '2', '--iters', '1',
                '--warmup', '0', '--device', 'cpu', '--json', str(out)])
