@@ -1,6 +1,6 @@
 """qbheat_mm.compat's mmcv patch: ``adjust_hue`` with negative hue factors under numpy 2
 (the distributed patches are tested in tests/dist/test_compat_dist.py, the checkpoint
-patch in tests/tools/test_train_test.py)."""
+patch in tests/test_compat_checkpoint.py)."""
 import cv2
 import mmcv
 import numpy as np

@@ -1,9 +1,11 @@
 """Evaluate a checkpoint with a config's test loop.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
-                                           [--cfg-options k=v ...] [--launcher ...]
+                                           [--allow-pickle] [--cfg-options k=v ...]
+                                           [--launcher ...]
 
-Only load checkpoints you trust: a full training checkpoint is a pickle.
+Checkpoints load with ``weights_only=True`` and qbheat_mm's allow-list of MMEngine's
+checkpoint types; ``--allow-pickle`` fully unpickles a file you trust.
 """
 from __future__ import annotations
 

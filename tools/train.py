@@ -1,7 +1,8 @@
 """Train a model from an MM-style config (pre-training, probing or detection).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-                                 [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+                                 [--allow-pickle] [--cfg-options k=v ...]
+                                 [--launcher none|pytorch|slurm|mpi]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``;
 without a GPU the processes run on the CPU with the gloo backend (qbheat_mm.compat).

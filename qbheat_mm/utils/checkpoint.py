@@ -5,10 +5,10 @@ keys, so a wrong prefix silently leaves a random backbone. Everything here fails
 instead: every key of the backbone must come from the checkpoint, and every key taken from
 the checkpoint must land in the backbone, unless the caller opts out with ``strict=False``.
 
-Checkpoints are read with MMEngine's ``CheckpointLoader`` so that the ``weights_only``
-fix in :mod:`qbheat_mm.compat` applies. Loading a full checkpoint unpickles it: load
-only trusted files, and share weights as the plain state dicts that
-:func:`save_backbone_state_dict` writes (they load with ``torch.load(weights_only=True)``).
+Checkpoints are read with MMEngine's ``CheckpointLoader``, so the safe loading of
+:mod:`qbheat_mm.compat` applies: ``weights_only=True`` with an allow-list of MMEngine's
+checkpoint types, full unpickling only with the explicit opt-in. Share weights as the
+plain state dicts that :func:`save_backbone_state_dict` writes (tensors only).
 """
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field

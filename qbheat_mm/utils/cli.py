@@ -9,6 +9,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
+from qbheat_mm import compat
+
 __all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config',
            'check_launcher_env', 'LauncherEnvError']
 
@@ -54,6 +56,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'train_cfg.max_epochs=10 (a list: key="[a,b]", a tuple: key="(a,b)")')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (pytorch for torchrun)')
+    parser.add_argument(
+        '--allow-pickle', action='store_true',
+        help='fully unpickle checkpoints (--resume, load_from, Pretrained inits) that hold '
+        'types beyond tensors, HistoryBuffer and numpy values; this runs code from the '
+        'file, so only for files you trust (same as QBHEAT_ALLOW_PICKLE=1)')
     # torchrun sets LOCAL_RANK in the environment; older launchers pass --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -77,8 +84,11 @@ def build_model_from_config(path: str,
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """Read the config, apply ``--cfg-options``, the launcher and the work dir."""
+    """Read the config, apply ``--cfg-options``, the launcher, the work dir and
+    ``--allow-pickle``."""
     check_launcher_env(args.launcher)
+    if getattr(args, 'allow_pickle', False):
+        compat.allow_pickle()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher

@@ -12,6 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from qbheat_mm import compat
 from qbheat_mm.det import DEMO_CLASSES
 from tiny_detectors import DET_CONFIGS, REPO, shrink_to_tiny
 
@@ -76,6 +77,10 @@ def test_retinanet_demo_train_test_infer(tmp_path: Path, tiny_checkpoint):
     _load_tool('train').main([str(config), '--work-dir', str(work_dir)])
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
     _assert_backbone_as_pretrained(checkpoint, pretrained)
+    # A detector's Runner checkpoint loads with weights_only=True and the allow-list:
+    # tools/test.py and DetInferencer below need no opt-in.
+    assert compat._unsafe_globals(str(checkpoint)) == []
+    assert not compat.pickle_allowed()
 
     metrics = _load_tool('test').main([str(config), str(checkpoint),
                                        '--work-dir', str(tmp_path / 'test')])

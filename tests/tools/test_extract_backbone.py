@@ -98,3 +98,31 @@ def test_extracted_mobile_former_loads_every_key_through_strict_pretrained(tmp_p
     assert f"loaded {count}/{count} backbone keys from prefix ''" in '\n'.join(messages)
     for key, value in source.state_dict().items():
         assert torch.equal(target.state_dict()[key], value), key
+
+
+class _Planted:
+    """Unpickling this runs ``os.system``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_planted_pickle_is_refused_unless_allow_pickle(tmp_path, capsys, monkeypatch):
+    from qbheat_mm import compat
+    monkeypatch.setenv(compat.ALLOW_PICKLE_ENV, '0')
+    model = nn.Module()
+    model.backbone = tiny_backbone()
+    ckpt, marker = tmp_path / 'planted.pth', tmp_path / 'ran'
+    torch.save({'meta': {'x': _Planted(marker)}, 'state_dict': model.state_dict()}, ckpt)
+    out = tmp_path / 'out.pth'
+    assert extract_backbone.main([str(ckpt), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f'Refusing to load {ckpt}: it holds posix.system' in err and '--allow-pickle' in err
+    assert not marker.exists() and not out.exists()
+    assert extract_backbone.main([str(ckpt), str(out), '--allow-pickle']) == 0
+    assert marker.exists() and list(torch.load(out, weights_only=True)) == list(
+        model.backbone.state_dict())

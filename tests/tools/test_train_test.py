@@ -1,5 +1,5 @@
 """tools/train.py and tools/test.py on a tiny classifier: checkpoints, resume, load_from,
-Pretrained init with a prefix, and the torch >= 2.6 checkpoint patch they all rely on."""
+Pretrained init with a prefix, and the safe checkpoint loading they all rely on."""
 from __future__ import annotations
 
 import importlib.util
@@ -81,15 +81,18 @@ def test_train_saves_checkpoints_with_training_state(trained):
     assert ckpt['optimizer']['state'], 'AdamW moments must be saved for resuming'
 
 
-def test_full_checkpoints_need_the_compat_patch(trained):
-    """Under torch >= 2.6 plain ``torch.load`` refuses mmengine checkpoints; our patch is
-    what makes resume / load_from / Pretrained work at all."""
+def test_full_checkpoints_load_safely_through_the_compat_patch(trained):
+    """Under torch >= 2.6 plain ``torch.load`` refuses mmengine checkpoints; our patch loads
+    them with ``weights_only=True`` and an allow-list, so resume / load_from / Pretrained
+    work without running code from the file (tests/test_compat_checkpoint.py)."""
     from qbheat_mm import compat
     assert compat.CHECKPOINT_PATCH_NEEDED
     with pytest.raises(Exception, match='Weights only load failed'):
         torch.load(trained[0] / 'iter_4.pth', map_location='cpu')
     from mmengine.runner.checkpoint import CheckpointLoader
     assert CheckpointLoader._get_checkpoint_loader('/some/file.pth') is compat.load_from_local
+    assert compat._unsafe_globals(str(trained[0] / 'iter_4.pth')) == []
+    assert compat.safe_torch_load(str(trained[0] / 'iter_4.pth'))['meta']['iter'] == 4
 
 
 def test_resume_auto_continues_from_saved_iteration(trained, tmp_path, image_folder):
