@@ -8,6 +8,7 @@ They are applied once, on ``import qbheat_mm``, and are idempotent.
    ``torch.cuda.set_device``, no ``device_ids`` for a CPU model in DDP.
 3. ``sync_bn='torch'`` on CPU: torch's SyncBatchNorm accepts GPU tensors only.
 4. ``mmcv.adjust_hue`` (MoCo-v2's ColorJitter) with a negative hue under numpy >= 2.
+5. Atomic checkpoint writes, and ``--resume`` picking the newest complete checkpoint.
 
 Security note: a pickled checkpoint can run arbitrary code when it is loaded. The
 checkpoint patch below therefore loads every local and downloaded checkpoint with
@@ -26,6 +27,8 @@ import logging
 import os
 import os.path as osp
 import pickle
+import zipfile
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import mmcv
@@ -33,10 +36,12 @@ import mmcv.image
 import mmcv.image.photometric
 import mmengine
 import mmengine.dist.utils as mmengine_dist_utils
+import mmengine.runner.runner as mmengine_runner
 import numpy as np
 import torch
 import torch.distributed as dist
 from mmengine.device import get_device
+from mmengine.hooks import CheckpointHook
 from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.model import MMDistributedDataParallel
@@ -49,7 +54,8 @@ __all__ = ['apply_patches', 'load_from_local', 'load_from_http', 'safe_torch_loa
            'allow_pickle', 'pickle_allowed', 'UnsafeCheckpointError', 'ALLOW_PICKLE_ENV',
            'CHECKPOINT_SAFE_GLOBALS', 'sync_batch_norm_cpu', 'adjust_hue',
            'CHECKPOINT_PATCH_NEEDED', 'DIST_CPU_PATCH_NEEDED', 'SYNC_BN_CPU_PATCH_NEEDED',
-           'HUE_PATCH_NEEDED']
+           'HUE_PATCH_NEEDED', 'ATOMIC_SAVE_PATCH_NEEDED', 'atomic_save_checkpoint',
+           'is_complete_checkpoint', 'find_latest_complete_checkpoint']
 
 #: torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine <= 0.10.7 calls it
 #: without the argument and without an allow-list, so its own checkpoints (message hub
@@ -395,6 +401,105 @@ def adjust_hue(img: np.ndarray, hue_factor: float,
 adjust_hue.__wrapped_by_qbheat__ = True
 
 
+#: mmengine <= 0.10.7 ``save_checkpoint`` writes the final ``iter_N.pth`` in place, and
+#: ``CheckpointHook`` with ``max_keep_ckpts`` deletes the oldest checkpoint *before* saving
+#: the new one, so a run killed while saving leaves a truncated ``.pth`` (and, with
+#: ``max_keep_ckpts=1``, no complete one), and ``resume='auto'`` trusts ``last_checkpoint``
+#: blindly. Unchanged on mmengine's main branch as of 2025. Remove once the pinned
+#: mmengine writes checkpoints atomically and validates what it resumes from.
+ATOMIC_SAVE_PATCH_NEEDED = digit_version(mmengine.__version__) <= digit_version('0.10.7')
+_MMENGINE_SAVE_CHECKPOINT = mmengine_checkpoint.save_checkpoint
+#: Suffix of a checkpoint being written; it never matches ``*.pth``.
+PARTIAL_SUFFIX = '.partial'
+
+
+def atomic_save_checkpoint(checkpoint: dict, filename: str, file_client_args=None,
+                           backend_args=None) -> None:
+    """mmengine's ``save_checkpoint`` that writes local files atomically.
+
+    The checkpoint goes to ``<filename>.partial`` in the same folder, is flushed to disk,
+    and only then renamed onto ``filename`` (``os.replace`` is atomic on POSIX and
+    Windows), so ``filename`` is either the previous file or the complete new one.
+    Remote URIs (``s3://``, ``pavi://``, ...) keep mmengine's own path.
+    """
+    if '://' in str(filename):
+        return _MMENGINE_SAVE_CHECKPOINT(checkpoint, filename, file_client_args,
+                                         backend_args)
+    filename = osp.expanduser(str(filename))
+    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
+    partial = filename + PARTIAL_SUFFIX
+    try:
+        with open(partial, 'wb') as f:
+            torch.save(checkpoint, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, filename)
+    except BaseException:
+        if osp.exists(partial):
+            os.remove(partial)
+        raise
+    return None
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """True for a readable ``torch.save`` zip archive (its directory is written last, so
+    a truncated file fails); the tensors are not read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith('/data.pkl') or name == 'data.pkl'
+                       for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def find_latest_complete_checkpoint(work_dir: str) -> Optional[str]:
+    """What ``resume='auto'`` resumes from: ``last_checkpoint`` if it names a complete
+    checkpoint, else the newest complete ``*.pth`` in ``work_dir`` (a warning names what
+    was skipped); None when there is none."""
+    candidates = []
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+        if named:
+            candidates.append(named)
+    candidates += [str(p) for p in sorted(Path(work_dir).glob('*.pth'),
+                                          key=lambda p: p.stat().st_mtime, reverse=True)]
+    skipped = []
+    for candidate in candidates:
+        if is_complete_checkpoint(candidate):
+            if skipped:
+                print_log(f'Resuming from {candidate}: skipped incomplete or missing '
+                          f'checkpoints {", ".join(dict.fromkeys(skipped))} (a run killed '
+                          'while saving?).', logger='current', level=logging.WARNING)
+            return candidate
+        skipped.append(candidate)
+    print_log(f'Found no complete checkpoint to resume from in {work_dir}'
+              + (f' (skipped {", ".join(dict.fromkeys(skipped))})' if skipped else ''),
+              logger='current', level=logging.WARNING)
+    return None
+
+
+def _remove_old_checkpoints_after_saving(save: Callable) -> Callable:
+    """Wrap ``CheckpointHook._save_checkpoint_with_step``: the checkpoints that
+    ``max_keep_ckpts`` drops are deleted only once the new one is complete (mmengine
+    deletes first; the ids it keeps in the message hub are unchanged)."""
+    @functools.wraps(save)
+    def save_then_remove(self, runner, step, meta) -> None:
+        backend = self.file_backend
+        pending: list = []
+        backend.remove = pending.append  # instance attribute shadows the method
+        try:
+            save(self, runner, step, meta)
+        finally:
+            del backend.remove
+        for path in pending:
+            backend.remove(path)
+
+    save_then_remove.__wrapped_by_qbheat__ = True
+    return save_then_remove
+
+
 def _patched(function: Callable) -> bool:
     return getattr(function, '__wrapped_by_qbheat__', False)
 
@@ -419,6 +524,13 @@ def apply_patches() -> None:
         if not _patched(MMDistributedDataParallel.__init__):
             MMDistributedDataParallel.__init__ = _cpu_capable_ddp_init(
                 MMDistributedDataParallel.__init__)
+    if ATOMIC_SAVE_PATCH_NEEDED:
+        # Runner.save_checkpoint and Runner.load_or_resume call these module globals.
+        mmengine_runner.save_checkpoint = atomic_save_checkpoint
+        mmengine_runner.find_latest_checkpoint = find_latest_complete_checkpoint
+        if not _patched(CheckpointHook._save_checkpoint_with_step):
+            CheckpointHook._save_checkpoint_with_step = _remove_old_checkpoints_after_saving(
+                CheckpointHook._save_checkpoint_with_step)
     if HUE_PATCH_NEEDED:
         # mmpretrain's ColorJitter calls mmcv.adjust_hue: replace every public name.
         for module in (mmcv, mmcv.image, mmcv.image.photometric):

@@ -201,3 +201,107 @@ def test_amp_on_cpu_fails_with_clear_message(tmp_path, image_folder):
 def test_missing_config_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match='config file not found: nope.py'):
         train_tool.build_runner(train_tool.parse_args(['nope.py']))
+
+
+# ---- atomic checkpoint writes (qbheat_mm.compat patch 5) -------------------------------
+
+KILL_DURING_SAVE = '''
+import os, runpy, signal, sys, io
+import torch
+real_save, calls = torch.save, []
+
+
+def dying_save(obj, f, *args, **kwargs):
+    """The second checkpoint: half of its bytes reach the disk, then SIGKILL."""
+    calls.append(f)
+    if len(calls) < 2:
+        return real_save(obj, f, *args, **kwargs)
+    buffer = io.BytesIO()
+    real_save(obj, buffer, *args, **kwargs)
+    data = buffer.getvalue()
+    f.write(data[:len(data) // 2])
+    f.flush()
+    os.fsync(f.fileno())
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+torch.save = dying_save
+sys.argv = ['train.py'] + sys.argv[1:]
+runpy.run_path(sys.argv.pop(1), run_name='__main__')
+'''
+
+
+def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_folder):
+    """The worst moment: killed while writing iter_4 with max_keep_ckpts=1 (mmengine
+    deletes iter_2 before saving). iter_2 survives, last_checkpoint still names it, and
+    --resume continues from it to the end."""
+    import subprocess
+    import sys
+    from qbheat_mm import compat
+
+    cfg = tiny_config(image_folder, 4)
+    cfg['default_hooks']['checkpoint']['max_keep_ckpts'] = 1
+    config = tmp_path / 'keep1.py'
+    Config(cfg).dump(config)
+    work_dir = tmp_path / 'work'
+    script = tmp_path / 'kill_during_save.py'
+    script.write_text(KILL_DURING_SAVE)
+    proc = subprocess.run([sys.executable, str(script), str(REPO / 'tools' / 'train.py'),
+                           str(config), '--work-dir', str(work_dir)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+
+    assert sorted(p.name for p in work_dir.iterdir() if 'iter_' in p.name) == [
+        'iter_2.pth', 'iter_4.pth.partial']
+    assert compat.is_complete_checkpoint(str(work_dir / 'iter_2.pth'))
+    assert not compat.is_complete_checkpoint(str(work_dir / 'iter_4.pth.partial'))
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(work_dir / 'iter_2.pth')
+
+    cfg6 = write_config(tmp_path, image_folder, max_iters=6)
+    runner = train_tool.build_runner(train_tool.parse_args(
+        [cfg6, '--work-dir', str(work_dir), '--resume']))
+    runner.load_or_resume()
+    assert runner.iter == 2
+    runner.train()
+    assert runner.iter == 6
+    assert compat.safe_torch_load(str(work_dir / 'iter_6.pth'))['meta']['iter'] == 6
+
+
+def test_resume_skips_a_truncated_last_checkpoint(trained, tmp_path, image_folder):
+    """A truncated file named by last_checkpoint (as unpatched mmengine leaves after a kill)
+    is skipped for the newest complete checkpoint."""
+    import os
+    from qbheat_mm import compat
+
+    work_dir = tmp_path / 'truncated'
+    shutil.copytree(trained[0], work_dir)
+    newest = work_dir / 'iter_4.pth'
+    newest.write_bytes(newest.read_bytes()[:1000])
+    os.utime(work_dir / 'iter_2.pth', (1, 1))  # older than the truncated file
+    (work_dir / 'last_checkpoint').write_text(str(newest))
+    assert compat.find_latest_complete_checkpoint(str(work_dir)) == str(
+        work_dir / 'iter_2.pth')
+    cfg6 = write_config(tmp_path, image_folder, max_iters=6)
+    runner = train_tool.build_runner(train_tool.parse_args(
+        [cfg6, '--work-dir', str(work_dir), '--resume']))
+    runner.load_or_resume()
+    assert runner.iter == 2
+
+
+def test_failed_save_leaves_the_previous_file_untouched(tmp_path, monkeypatch):
+    from qbheat_mm import compat
+
+    target = tmp_path / 'iter_2.pth'
+    compat.atomic_save_checkpoint({'meta': {'iter': 2}}, str(target))
+    before = target.read_bytes()
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b'PK half')
+        raise OSError('disk full')
+
+    monkeypatch.setattr(torch, 'save', broken_save)
+    with pytest.raises(OSError, match='disk full'):
+        compat.atomic_save_checkpoint({'meta': {'iter': 4}}, str(target))
+    assert target.read_bytes() == before
+    assert not (tmp_path / 'iter_2.pth.partial').exists()
+    assert compat.find_latest_complete_checkpoint(str(tmp_path)) == str(target)
