@@ -1,7 +1,7 @@
 """Train a model from an MM-style config (pre-training, probing or detection).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-                                 [--allow-pickle] [--cfg-options k=v ...]
+                                 [--allow-pickle] [--skip-bad-images] [--cfg-options k=v ...]
                                  [--launcher none|pytorch|slurm|mpi]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``;
@@ -16,6 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
+from qbheat_mm.datasets import skip_bad_images
 from qbheat_mm.utils import EpochSeedHook
 from qbheat_mm.utils.cli import add_common_args, load_config
 
@@ -31,6 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='automatic mixed precision (needs a CUDA GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by actual / base batch size (auto_scale_lr in config)')
+    parser.add_argument('--skip-bad-images', action='store_true',
+                        help='skip training images that cannot be read (each skip is '
+                        'logged with a running count) instead of stopping with an error '
+                        'naming the file; validation and test images always stop')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip the validation loop during training')
     add_common_args(parser)
@@ -39,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_runner(args: argparse.Namespace) -> Runner:
     cfg = load_config(args)
+    if args.skip_bad_images:
+        skip_bad_images()
     if args.amp:
         if not torch.cuda.is_available():
             raise RuntimeError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper asserts '
