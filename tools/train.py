@@ -1,7 +1,8 @@
 """Train a model from an MM-style config (pre-training, probing or detection).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-                                 [--allow-pickle] [--skip-bad-images] [--cfg-options k=v ...]
+                                 [--allow-pickle] [--skip-bad-images] [--tensorboard]
+                                 [--cfg-options k=v ...]
                                  [--launcher none|pytorch|slurm|mpi]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``;
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 import torch
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -36,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='skip training images that cannot be read (each skip is '
                         'logged with a running count) instead of stopping with an error '
                         'naming the file; validation and test images always stop')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log scalars (loss, lr, metrics) and images (e.g. '
+                        'reconstructions) to TensorBoard under WORK_DIR/<timestamp>/vis_data')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip the validation loop during training')
     add_common_args(parser)
@@ -46,6 +51,8 @@ def build_runner(args: argparse.Namespace) -> Runner:
     cfg = load_config(args)
     if args.skip_bad_images:
         skip_bad_images()
+    if args.tensorboard:
+        add_tensorboard(cfg)
     if args.amp:
         if not torch.cuda.is_available():
             raise RuntimeError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper asserts '
@@ -70,6 +77,25 @@ def build_runner(args: argparse.Namespace) -> Runner:
     if cfg.get('auto_scale_lr', {}).get('enable', False):
         report_lr_scaling(runner)
     return runner
+
+
+def add_tensorboard(cfg: Config) -> None:
+    """Add MMEngine's ``TensorboardVisBackend`` to the config's visualizer (created with
+    the Runner's default local backend when the config has none).
+
+    Iteration-based runs also log validation metrics at the iteration: MMEngine's
+    ``LoggerHook`` puts them at the epoch, which is 0 throughout such a run.
+    """
+    visualizer = cfg.get('visualizer') or dict(type='Visualizer')
+    backends = list(visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(str(b.get('type', '')).endswith('TensorboardVisBackend') for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
+    if 'IterBased' in str(cfg.get('train_cfg', {}).get('type', '')):
+        logger = cfg.setdefault('default_hooks', {}).setdefault('logger',
+                                                                 dict(type='LoggerHook'))
+        logger.setdefault('log_metric_by_epoch', False)
 
 
 def report_lr_scaling(runner: Runner) -> None:
