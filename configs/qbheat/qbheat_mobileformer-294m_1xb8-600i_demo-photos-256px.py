@@ -1,13 +1,13 @@
 # The demo at 256 px: the ImageNet recipe's input size, so the visible quarter is 4 x 4
 # feature cells (the 128 px demo has 2 x 2) and the right and bottom quarters lie up to 4
 # cells from the visible border. The larger setting of the heat-operator ablation
-# (`tools/analysis/heat_ablation.py`); about 10 minutes per run on 2 quiet CPU cores.
+# (`tools/analysis/heat_ablation.py`); about 7 minutes per run on 2 quiet CPU cores.
 # Data: data/demo_256/ (generated on first use, 320 train / 64 val crops of 256 px).
 _base_ = '../qbheat_mobileformer_demo.py'
 
 work_dir = 'work_dirs/qbheat_demo_256px'
 img_size = 256
-max_iters = 1000
+max_iters = 600
 
 train_dataloader = dict(
     batch_size=8,
@@ -28,6 +28,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters - 50, eta_min=1e-5, by_epoch=False,
          begin=50, end=max_iters),
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=250)
-default_hooks = dict(checkpoint=dict(interval=250))
-custom_hooks = [dict(type='QBHeatVisualizationHook', interval=250, num_images=4)]
+train_cfg = dict(max_iters=max_iters, val_interval=200)
+default_hooks = dict(checkpoint=dict(interval=200))
+custom_hooks = [dict(type='QBHeatVisualizationHook', interval=200, num_images=4)]
