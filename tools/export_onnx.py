@@ -1,0 +1,67 @@
+"""Export the backbone of a config to ONNX and check it against PyTorch with onnxruntime.
+
+    python tools/export_onnx.py CONFIG OUT.onnx [--checkpoint CKPT] [--shape H W]
+                                [--cfg-options k=v ...]
+
+The backbone is ``cfg.model.backbone`` (any MMPretrain or MMDetection config of this
+project), loaded strictly from ``--checkpoint`` (a full pre-training checkpoint or an
+extracted backbone; safe loading applies) or left at its initialisation. Its outputs
+(one per ``out_indices`` entry) become ``out0`` ...; the tool prints the max absolute
+difference of each against PyTorch on a random input and exits 1 above ``--atol``.
+Needs ``pip install -e .[export]``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional
+
+import torch
+from mmengine.config import DictAction
+from mmengine.registry import MODELS, init_default_scope
+
+import qbheat_mm  # noqa: F401  (registration)
+from qbheat_mm.utils import load_backbone_checkpoint
+from qbheat_mm.utils.cli import read_config
+from qbheat_mm.utils.onnx_export import export_onnx, max_abs_differences
+
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('out', help='output .onnx file')
+    parser.add_argument('--checkpoint', help='backbone weights (default: initialisation)')
+    parser.add_argument('--shape', nargs=2, type=int, default=[224, 224], metavar=('H', 'W'))
+    parser.add_argument('--atol', type=float, default=1e-4,
+                        help='largest accepted difference to PyTorch (default 1e-4)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.backbone.out_indices="(1,2,3,4)"')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    cfg = read_config(args.config, args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    backbone_cfg = dict(cfg.model.backbone)
+    backbone_cfg.pop('init_cfg', None)
+    backbone_cfg['type'] = str(backbone_cfg['type']).removeprefix('mmpretrain.')
+    init_default_scope('mmpretrain')
+    backbone = MODELS.build(backbone_cfg).eval()
+    if args.checkpoint:
+        report = load_backbone_checkpoint(backbone, args.checkpoint)
+        print(f'loaded {report.loaded}/{report.total} backbone keys from {args.checkpoint}')
+    shape = (1, 3, *args.shape)
+    names = export_onnx(backbone, args.out, shape)
+    torch.manual_seed(0)
+    diffs = max_abs_differences(backbone, args.out, torch.randn(*shape))
+    for name, diff in zip(names, diffs):
+        print(f'{name}: max abs difference to PyTorch {diff:.3g}')
+    worst = max(diffs)
+    print(f'wrote {args.out}; onnxruntime vs PyTorch max abs difference {worst:.3g} '
+          f'(atol {args.atol:g})')
+    return 0 if worst <= args.atol else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
