@@ -72,6 +72,11 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
     # a second call trains nothing and reads the same numbers
     again = tool.main(args)
     assert [r['recon/psnr_masked'] for r in again] == [r['recon/psnr_masked'] for r in runs]
+    # --report-only over a larger grid tabulates the two finished runs and trains nothing
+    report = tool.main(args + ['--report-only', '--seeds', '0', '1'])
+    assert [r['name'] for r in report] == ['quarter_learned_block_seed0',
+                                           'quarter_frozen_block_seed0']
+    assert not (work / 'quarter_learned_block_seed1').exists()
 
 
 def test_missing_config_is_reported(tmp_path):

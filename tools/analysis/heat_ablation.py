@@ -2,7 +2,7 @@
 
     python tools/analysis/heat_ablation.py CONFIG --work-dir DIR \
         [--scopes quarter global] [--operators learned frozen] [--modes block recursive] \
-        [--seeds 0 1] [--cfg-options k=v ...] [--dry-run]
+        [--seeds 0 1] [--cfg-options k=v ...] [--dry-run] [--report-only]
 
 Every variant is one ordinary ``tools/train.py`` run of CONFIG (a QB-Heat config with a
 validation loop and ``ReconstructionMetric``), with only these overrides:
@@ -20,7 +20,7 @@ DIR: ``results.json`` (every run), ``results.md`` (the table: honest masked PSNR
 mean, spread, the trivial baselines, the gain over them, and learned minus frozen for each
 decoder and mode, next to the seed spread) and one work dir per run. A run whose
 ``scalars.json`` already holds a final validation is not trained again, so an interrupted
-ablation picks up where it stopped.
+ablation picks up where it stopped; ``--report-only`` tabulates what has finished.
 """
 from __future__ import annotations
 
@@ -150,6 +150,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='extra overrides for every run (k=v, as tools/train.py)')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the runs without training')
+    parser.add_argument('--report-only', action='store_true',
+                        help='tabulate the runs that have finished; train nothing and '
+                        'list the missing ones')
     return parser.parse_args(argv)
 
 
@@ -167,10 +170,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.dry_run:
             print(f'{name}: tools/train.py {args.config} --cfg-options {" ".join(options)}')
             continue
-        os.makedirs(run_dir, exist_ok=True)
         record = last_validation(run_dir)
         seconds_file = osp.join(run_dir, 'seconds.txt')
+        if record is None and args.report_only:
+            print(f'{name}: no finished run in {run_dir}, left out of the table')
+            continue
         if record is None:
+            os.makedirs(run_dir, exist_ok=True)
             seconds = train(args.config, run_dir, options)
             with open(seconds_file, 'w') as f:
                 f.write(f'{seconds:.1f}\n')
