@@ -5,7 +5,6 @@ backbones) loads without running code, a planted executable pickle is refused wi
 message naming it and the opt-in, and loads only with the opt-in."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import pickle
 from pathlib import Path
@@ -19,6 +18,7 @@ from mmpretrain.registry import MODELS
 
 from qbheat_mm import compat
 from qbheat_mm.utils import load_backbone_checkpoint, save_backbone_state_dict
+from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 QBHEAT_TINY = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
@@ -26,12 +26,6 @@ MOCOV2 = REPO / 'configs' / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200
 TINY_RESNET = dict(type='ResNet', depth=18, base_channels=8, stem_channels=8,
                    out_indices=(3, ))
 
-
-def _train_tool():
-    spec = importlib.util.spec_from_file_location('tool_train', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class PlantedPayload:
@@ -57,7 +51,7 @@ def runner_checkpoints(tmp_path_factory) -> dict[str, Path]:
     """Runner checkpoints of the tiny QB-Heat config and a tiny MoCo-v2, 2 iterations each,
     written by tools/train.py."""
     root = tmp_path_factory.mktemp('runner_ckpts')
-    train = _train_tool()
+    train = load_tool('train.py')
     data = dict(data_root=str(root / 'photos'))
     qbheat = Config.fromfile(QBHEAT_TINY)
     qbheat.train_dataloader.dataset.update(data)
@@ -131,7 +125,7 @@ def test_resume_loads_the_message_hub(runner_checkpoints, tmp_path):
     cfg = Config.fromfile(config)
     cfg.train_cfg.max_iters = 4
     cfg.dump(tmp_path / 'qbheat4.py')
-    train = _train_tool()
+    train = load_tool('train.py')
     runner = train.build_runner(train.parse_args(
         [str(tmp_path / 'qbheat4.py'), '--work-dir', str(tmp_path / 'w'),
          '--resume', str(runner_checkpoints['qbheat'])]))
@@ -175,7 +169,7 @@ def test_planted_pickle_loads_only_with_the_env_opt_in(tmp_path, monkeypatch):
 
 
 def test_allow_pickle_flag_of_the_tools_opts_in(tmp_path, monkeypatch):
-    train = _train_tool()
+    train = load_tool('train.py')
     cfg = tmp_path / 'cfg.py'
     Config.fromfile(QBHEAT_TINY).dump(cfg)
     from qbheat_mm.utils.cli import load_config

@@ -3,7 +3,6 @@ training an undecodable image stops with an error naming the file and the datase
 with --skip-bad-images, is skipped and counted in the log."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -12,18 +11,12 @@ import pytest
 from mmengine.config import Config
 
 from qbheat_mm.datasets import ImageDecodeError, check_image, image_checks
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tool_loader import load_tool
 
 
-check_tool, train_tool = _load_tool('check_dataset'), _load_tool('train')
+
+
+check_tool, train_tool = load_tool('check_dataset.py'), load_tool('train.py')
 
 
 def imagenet_folder(root: Path, per_class: int = 4) -> Path:
@@ -69,7 +62,10 @@ def config(root: Path, tmp_path: Path, iters: int = 4) -> str:
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook', interval=8,
                                            by_epoch=False)),
-        randomness=dict(seed=0))
+        randomness=dict(seed=0),
+        # MMEngine's logger is a named global: a unique name keeps this run's log file
+        # from going to another Runner started in the same second.
+        experiment_name=f'cls_{tmp_path.name}')
     path = tmp_path / 'cls.py'
     Config(cfg).dump(path)
     return str(path)

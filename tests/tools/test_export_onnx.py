@@ -2,7 +2,6 @@
 runs in onnxruntime and matches PyTorch."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,13 @@ pytest.importorskip('onnxscript', reason='needs the export extra: pip install -e
 
 from qbheat_mm.models.backbones import MobileFormer  # noqa: E402
 from qbheat_mm.utils.onnx_export import export_onnx, max_abs_differences  # noqa: E402
+from tool_loader import load_tool  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_ARCH = dict(stem_channels=8, num_tokens=2, token_dims=16,
                  blocks=[('lite', 8, 16, 2), ('down', 16, (16, 32), 2),
                          ('down', 16, (32, 32), 2), ('down', 32, (32, 64), 2)])
 
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('export_onnx_tool',
-                                                  REPO / 'tools' / 'export_onnx.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_onnx_matches_pytorch_on_every_output(tmp_path):
@@ -47,7 +40,7 @@ def test_tool_exports_a_config_backbone_from_a_checkpoint(tmp_path, capsys):
     ckpt = tmp_path / 'backbone.pth'
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in weights.items()}}, ckpt)
     out = tmp_path / 'tiny.onnx'
-    assert _tool().main([str(tmp_path / 'tiny.py'), str(out), '--checkpoint', str(ckpt),
+    assert load_tool('export_onnx.py').main([str(tmp_path / 'tiny.py'), str(out), '--checkpoint', str(ckpt),
                          '--shape', '64', '64']) == 0
     printed = capsys.readouterr().out
     assert f'loaded {len(weights)}/{len(weights)} backbone keys' in printed

@@ -2,20 +2,15 @@
 validation metrics and the reconstruction pictures of the tiny QB-Heat config."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from mmengine.config import Config
 
+from tool_loader import load_tool
+
 REPO = Path(__file__).resolve().parents[2]
 QBHEAT_TINY = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 
-
-def _train_tool():
-    spec = importlib.util.spec_from_file_location('tool_train', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_tensorboard_event_files_hold_loss_lr_metrics_and_pictures(tmp_path):
@@ -24,9 +19,11 @@ def test_tensorboard_event_files_hold_loss_lr_metrics_and_pictures(tmp_path):
     cfg = Config.fromfile(QBHEAT_TINY)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.data_root = str(tmp_path / 'photos')
+    # The visualizer is a named global: a unique name keeps its files in this work dir.
+    cfg.experiment_name = f'tb_{tmp_path.name}'
     cfg.dump(tmp_path / 'qbheat_tiny.py')
     work_dir = tmp_path / 'work'
-    _train_tool().main([str(tmp_path / 'qbheat_tiny.py'), '--work-dir', str(work_dir),
+    load_tool('train.py').main([str(tmp_path / 'qbheat_tiny.py'), '--work-dir', str(work_dir),
                         '--tensorboard'])
 
     (events, ) = work_dir.glob('*/vis_data/events.out.tfevents.*')
