@@ -30,13 +30,25 @@ def index_models() -> list:
 
 def test_index_loads_with_mmpretrain_reader_and_names_are_unique(index_models):
     names = [m.name for m in index_models]
-    assert len(names) == len(set(names)) == 25
+    assert len(names) == len(set(names)) == 26
     assert all(name == name.lower() for name in names)
     collections = {m.in_collection for m in index_models}
     assert collections == {'QB-Heat', 'MoCo-v2 (baseline)', 'Mobile-Former', 'QB-Heat probes',
                            'Frozen-backbone detection'}
     assert not any(m.weights for m in index_models), 'no checkpoint is published'
     assert all((REPO / m.config).is_file() for m in index_models)
+
+
+def test_results_only_where_measured_and_labelled_laptop_scale(index_models):
+    measured = {m.name: m.results for m in index_models if m.results}
+    assert set(measured) == {
+        'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos',
+        'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco'}
+    for results in measured.values():
+        assert all('laptop scale' in r.dataset for r in results)
+    probe = measured['linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos']
+    assert probe[0].task == 'Image Classification'
+    assert probe[0].metrics['Top 1 Accuracy'] == 95.7
 
 
 def test_downstream_links_name_models_of_the_index(index_models):
