@@ -10,6 +10,9 @@ They are applied once, on ``import qbheat_mm``, and are idempotent.
 4. ``mmcv.adjust_hue`` (MoCo-v2's ColorJitter) with a negative hue under numpy >= 2.
 5. Atomic checkpoint writes, and ``--resume`` picking the newest complete checkpoint.
 
+(Decode errors that name the image file live with the image checks, in
+:mod:`qbheat_mm.datasets.image_checks`.)
+
 Security note: a pickled checkpoint can run arbitrary code when it is loaded. The
 checkpoint patch below therefore loads every local and downloaded checkpoint with
 ``torch.load(weights_only=True)`` plus an allow-list (:data:`CHECKPOINT_SAFE_GLOBALS`) of

@@ -87,7 +87,8 @@ def test_list_and_get_model_through_mmpretrain():
     model = mmpretrain.get_model('qbheat_mobileformer-294m_8xb256-coslr-300e_in1k')
     assert type(model).__name__ == 'QBHeat'
     assert type(model.backbone).__name__ == 'MobileFormer'
-    probe = mmpretrain.get_model('linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos')
+    probe = mmpretrain.get_model(
+        'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos')
     assert type(probe).__name__ == 'ImageClassifier'
 
 

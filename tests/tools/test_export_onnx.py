@@ -40,8 +40,9 @@ def test_tool_exports_a_config_backbone_from_a_checkpoint(tmp_path, capsys):
     ckpt = tmp_path / 'backbone.pth'
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in weights.items()}}, ckpt)
     out = tmp_path / 'tiny.onnx'
-    assert load_tool('export_onnx.py').main([str(tmp_path / 'tiny.py'), str(out), '--checkpoint', str(ckpt),
-                         '--shape', '64', '64']) == 0
+    tool = load_tool('export_onnx.py')
+    assert tool.main([str(tmp_path / 'tiny.py'), str(out), '--checkpoint', str(ckpt),
+                      '--shape', '64', '64']) == 0
     printed = capsys.readouterr().out
     assert f'loaded {len(weights)}/{len(weights)} backbone keys' in printed
     assert 'out1: max abs difference to PyTorch' in printed
