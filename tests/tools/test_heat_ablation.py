@@ -46,6 +46,8 @@ def test_summary_and_operator_effect():
     table = tool.markdown('cfg.py', rows, [effect])
     assert '| quarter | learned | block | 16.00, 16.40 | 16.20 | 0.40 |' in table
     assert '| quarter | block | +1.15 | 0.40 | 2 |' in table
+    one_seed = tool.summarise(runs[:1])
+    assert '| quarter | learned | block | 16.00 | 16.00 | - |' in tool.markdown('c', one_seed, [])
 
 
 def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):

@@ -121,17 +121,21 @@ def markdown(config: str, rows: list[dict], effects: list[dict]) -> str:
              'colour); gain: over the better of them.', '',
              '| decoder | A, B | mode | PSNR per seed | mean | spread | copy | flat | gain '
              '| minutes |', '|---|---|---|---|---|---|---|---|---|---|']
+    def spread(value: float, seeds: int) -> str:
+        return f'{value:.2f}' if seeds > 1 else '-'  # one seed measures no spread
+
     for r in rows:
         per_seed = ', '.join(f'{v:.2f}' for v in r['psnr'])
         lines.append(f"| {r['scope']} | {r['operator']} | {r['mode']} | {per_seed} | "
-                     f"{r['mean']:.2f} | {r['spread']:.2f} | {r['copy']:.2f} | "
+                     f"{r['mean']:.2f} | {spread(r['spread'], len(r['psnr']))} | "
+                     f"{r['copy']:.2f} | "
                      f"{r['flat']:.2f} | {r['gain']:+.2f} | {r['minutes']:.1f} |")
     if effects:
         lines += ['', '| decoder | mode | learned - frozen (dB) | seed spread | seeds |',
                   '|---|---|---|---|---|']
         for e in effects:
             lines.append(f"| {e['scope']} | {e['mode']} | {e['delta']:+.2f} | "
-                         f"{e['spread']:.2f} | {e['seeds']} |")
+                         f"{spread(e['spread'], e['seeds'])} | {e['seeds']} |")
     return '\n'.join(lines) + '\n'
 
 
