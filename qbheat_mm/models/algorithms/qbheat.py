@@ -30,10 +30,13 @@ class QBHeat(BaseSelfSupervisor):
             ``encoder_stride`` map.
         neck (dict): The heat-extrapolation neck.
         decoder (dict): The pixel decoder; its ``out_dims`` comes from the head.
-        head (dict): The target and loss head.
-        encoder_stride (int): Output stride of the encoder and cell size p. Defaults
-            to 32.
-        pretrained (str, optional): Checkpoint to initialise the whole model from.
+        head (dict): The target and loss head; its ``patch_size`` comes from
+            ``encoder_stride``.
+        encoder_stride (int): Output stride of the encoder, and so the cell size p of
+            the head (the one place it is stated). Defaults to 32.
+        pretrained (str, optional): Checkpoint of a whole QB-Heat model to initialise
+            from, loaded strictly (``StrictPretrained`` without a prefix): every key must
+            match, or ``init_weights`` raises naming the missing and unexpected keys.
         data_preprocessor (dict, optional): Defaults to ``SelfSupDataPreprocessor``.
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
@@ -47,11 +50,20 @@ class QBHeat(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError('QBHeat takes pretrained or init_cfg, not both')
+            # MMEngine's 'Pretrained' (what the base class would use) loads non-strictly.
+            init_cfg = dict(type='StrictPretrained', checkpoint=pretrained, prefix=None)
+        if isinstance(head, dict):
+            self._check_cell_size(head.get('patch_size', encoder_stride), encoder_stride)
+            head = dict(head, patch_size=encoder_stride)
+        else:
+            self._check_cell_size(head.patch_size, encoder_stride)
         super().__init__(
             backbone=backbone,
             neck=neck,
             head=head,
-            pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         if not isinstance(decoder, nn.Module):
@@ -62,6 +74,14 @@ class QBHeat(BaseSelfSupervisor):
         self._check_build()
 
     # -- build-time checks -------------------------------------------------------------
+    @staticmethod
+    def _check_cell_size(patch_size: int, encoder_stride: int) -> None:
+        """The head's cells must be the encoder's: one cell per feature-map position."""
+        if patch_size != encoder_stride:
+            raise ValueError(f'head patch_size is {patch_size} but each feature cell '
+                             f'covers encoder_stride={encoder_stride} pixels; leave '
+                             'patch_size out of the head config (QBHeat sets it)')
+
     def _backbone_channels(self) -> int:
         """Channels of the backbone's last output: its ``out_channels`` or a dry run."""
         out_channels = getattr(self.backbone, 'out_channels', None)
@@ -94,9 +114,6 @@ class QBHeat(BaseSelfSupervisor):
             raise ValueError(f'decoder out_dims is {self.decoder.out_dims} but the head needs '
                              f'{self.head.pred_dims} values per cell (norm_pix='
                              f'{self.head.norm_pix}); leave out_dims out of the decoder config')
-        if self.head.patch_size != self.encoder_stride:
-            raise ValueError(f'head patch_size is {self.head.patch_size} but each feature '
-                             f'cell covers encoder_stride={self.encoder_stride} pixels')
 
     # -- the steps -------------------------------------------------------------------------
     @staticmethod
@@ -131,9 +148,10 @@ class QBHeat(BaseSelfSupervisor):
                              f'{expected[1]} for encoder_stride={self.encoder_stride}')
         return z
 
-    def predict_cells(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Encode, extrapolate and decode: N x L x (p * p * 3) cell pixels."""
-        return self.decoder(self.neck(self.encode_visible(inputs)))
+    def predict_cells(self, inputs: torch.Tensor, decode_visible: bool = True) -> torch.Tensor:
+        """Encode, extrapolate and decode: N x L x (p * p * 3) cell pixels (the visible
+        quarter's cells zero with ``decode_visible=False``, see :class:`QBHeatDecoder`)."""
+        return self.decoder(self.neck(self.encode_visible(inputs)), decode_visible)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """The encoder's map of the full image (what probes and detectors see)."""
@@ -150,7 +168,9 @@ class QBHeat(BaseSelfSupervisor):
         Returns:
             dict[str, torch.Tensor]: ``loss_pix`` and, with ``norm_pix``, ``loss_stats``.
         """
-        return self.head.loss(self.predict_cells(inputs), inputs)
+        # A masked loss never reads the visible quarter's cells: skip decoding them.
+        decode_visible = self.head.loss_region != 'masked'
+        return self.head.loss(self.predict_cells(inputs, decode_visible), inputs)
 
     # -- validation ------------------------------------------------------------------------
     def forward(self,

@@ -13,7 +13,7 @@ model = dict(
                   out_indices=(3, )),
     neck=dict(type='HeatExtrapolationNeck', in_channels=64),
     decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=32, depth=1, num_heads=2),
-    head=dict(type='QBHeatHead', patch_size=32))
+    head=dict(type='QBHeatHead'))
 
 data = dict(type='DemoPhotoDataset', data_root='data/demo_tiny', img_size=64, num_train=2,
             num_val=1)

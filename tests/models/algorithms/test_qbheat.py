@@ -19,7 +19,7 @@ TINY = dict(
                   out_indices=(3, )),
     neck=dict(type='HeatExtrapolationNeck', in_channels=64),
     decoder=dict(type='QBHeatDecoder', in_channels=64, embed_dims=16, depth=1, num_heads=2),
-    head=dict(type='QBHeatHead', patch_size=32))
+    head=dict(type='QBHeatHead'))
 
 
 def build(**overrides) -> nn.Module:
@@ -184,3 +184,31 @@ def test_wrong_encoder_stride_is_reported():
     with pytest.raises(ValueError, match=r'turned a 32 x 32 quarter into a 2 x 2 map, '
                                          r'expected 1 x 1 for encoder_stride=32'):
         model(torch.randn(2, 3, 64, 64), mode='loss')
+
+
+def test_encoder_stride_is_the_heads_cell_size():
+    assert build().head.patch_size == 32
+    # ResNet's stage 3 is the stride-16 map (32 channels): the head follows the stride.
+    model = build(encoder_stride=16, backbone=dict(out_indices=(2, )),
+                  neck=dict(in_channels=32), decoder=dict(in_channels=32))
+    assert model.head.patch_size == 16
+    assert model.eval().predict_cells(torch.zeros(1, 3, 64, 64)).shape == (1, 16, 16 * 16 * 3 + 2)
+
+
+def test_pretrained_loads_the_whole_model_strictly(tmp_path):
+    from qbheat_mm.utils.checkpoint import CheckpointMismatchError
+    torch.manual_seed(0)
+    source = build()
+    path = tmp_path / 'qbheat.pth'
+    torch.save(dict(state_dict=source.state_dict()), path)
+    model = build(pretrained=str(path))
+    model.init_weights()
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[key], value, msg=key)
+
+    partial = {k: v for k, v in source.state_dict().items() if not k.startswith('neck.')}
+    torch.save(dict(state_dict=partial), path)
+    with pytest.raises(CheckpointMismatchError, match=r'missing in checkpoint \(2\): neck.A'):
+        build(pretrained=str(path)).init_weights()
+    with pytest.raises(ValueError, match='pretrained or init_cfg, not both'):
+        build(pretrained=str(path), init_cfg=dict(type='Pretrained', checkpoint=str(path)))
