@@ -14,7 +14,8 @@
 # trained one's and nearly constant across images, which stalls the plain head (37.5% vs
 # 98.4% with the normalisation), so without it the control would be unfair.
 #
-# The global tokens (model.backbone.with_tokens=True model.head.use_global_tokens=True)
+# The global tokens (model.backbone.with_tokens=True model.head.use_global_tokens=True
+# model.head.token_dims=192)
 # come out of the final Mobile->Former bridge, which only supervised checkpoints have
 # trained (configs/mobileformer/, converted reference weights): QB-Heat and MoCo-v2 never
 # run it. With their checkpoints, with_tokens=True on this frozen backbone stops at load
@@ -48,7 +49,6 @@ model = dict(
         num_heads=8,
         mlp_ratio=4,
         use_global_tokens=False,
-        token_dims=192,
         norm_input=True,
         loss=dict(type='CrossEntropyLoss'),
         topk=(1, )))

@@ -11,7 +11,8 @@
 # Random-init control: --cfg-options model.backbone.init_cfg=None model.head.norm_input=True
 # (a random backbone's map is tiny and nearly constant; without standardising the input
 # the head stalls, see the demo probe). Appending the 6 global tokens:
-# model.backbone.with_tokens=True model.head.use_global_tokens=True.
+# model.backbone.with_tokens=True model.head.use_global_tokens=True
+# model.head.token_dims=192.
 #
 # The global tokens come out of the final Mobile->Former bridge, which only supervised
 # checkpoints have trained (configs/mobileformer/, converted reference weights): QB-Heat
@@ -46,7 +47,6 @@ model = dict(
         num_heads=8,
         mlp_ratio=4,
         use_global_tokens=False,
-        token_dims=192,  # Mobile-Former-294M token width, used with use_global_tokens
         norm_input=False,  # the paper's head; True standardises the input channels
         loss=dict(type='CrossEntropyLoss'),
         topk=(1, 5)))

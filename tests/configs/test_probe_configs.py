@@ -32,7 +32,7 @@ DEMO = {
 }
 ALL = [*IN1K.values(), *DEMO.values()]
 # Mobile-Former-26M: expanded map of 6 x 96 = 576 channels, 3 tokens of 128.
-TINY_CHANNELS, TINY_TOKEN_DIMS = 576, 128
+TINY_CHANNELS = 576
 
 
 def base_of(path: Path) -> str | None:
@@ -63,9 +63,9 @@ def test_common_probe_settings(path):
                                                                    (4, ))
     assert backbone.frozen_stages == 5 and backbone.norm_eval is True
     assert backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None, prefix='auto')
-    # at most one local _base_ level
+    # at most one local _base_ level: the shared probe base, which inherits MMPretrain's
     base = path.parent / base_of(path)
-    assert base.is_file() and base_of(base) is None
+    assert base.is_file() and base_of(base) == 'mmpretrain::_base_/default_runtime.py'
 
 
 def test_in1k_linear_recipe():
@@ -119,7 +119,7 @@ def tiny_model_cfg(path: Path, checkpoint: str | None) -> Config:
         cfg.model.neck[1].input_features = TINY_CHANNELS
     cfg.model.head.in_channels = TINY_CHANNELS
     if cfg.model.head.type == 'TransformerProbeHead':
-        cfg.model.head.update(embed_dims=32, num_heads=4, token_dims=TINY_TOKEN_DIMS)
+        cfg.model.head.update(embed_dims=32, num_heads=4)
     return cfg
 
 

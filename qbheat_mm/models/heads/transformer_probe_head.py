@@ -47,7 +47,8 @@ class TransformerProbeHead(ClsHead):
         num_heads: Attention heads. Defaults to 8.
         mlp_ratio: Hidden width of the MLP over ``embed_dims``. Defaults to 4.
         use_global_tokens: Append the backbone's global tokens. Defaults to False.
-        token_dims: Width of the global tokens; required with ``use_global_tokens``.
+        token_dims: Width of the global tokens; required with ``use_global_tokens``
+            and refused without it.
         norm_input: Standardise the input channels with a non-affine BatchNorm.
             Defaults to False.
         drop_rate: Dropout in attention and MLP. Defaults to 0.
@@ -83,6 +84,9 @@ class TransformerProbeHead(ClsHead):
         if use_global_tokens and not token_dims:
             raise ValueError('use_global_tokens=True needs token_dims (the width of the '
                              "backbone's global tokens, MobileFormer.token_dims)")
+        if token_dims is not None and not use_global_tokens:
+            raise ValueError(f'token_dims={token_dims} does nothing without '
+                             'use_global_tokens=True: set both or neither')
         self.num_classes = num_classes
         self.use_global_tokens = use_global_tokens
 

@@ -63,6 +63,7 @@ def test_global_tokens_are_projected_and_change_the_output():
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(use_global_tokens=True), 'needs token_dims'),
+    (dict(token_dims=192), 'token_dims=192 does nothing without use_global_tokens=True'),
     (dict(embed_dims=18), 'divisible by num_heads'),
     (dict(depth=0), 'depth must be a positive integer'),
 ])
