@@ -5,14 +5,15 @@
 # head learn. The rest is MMDetection's DETR recipe (AdamW 1e-4, 150 epochs, lr x 0.1 at
 # epoch 100, 8 GPUs x 2 images).
 #
-#   bash tools/dist_train.sh configs/detection/detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco.py 8 \
-#       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_mobileformer_in1k/epoch_300.pth
+#   bash tools/dist_train.sh configs/detection/detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco.py 8
 #
-# The checkpoint is the full QB-Heat pre-training checkpoint or the output of
-# tools/model_converters/extract_backbone.py (prefix 'auto' handles both). Every backbone
-# key must load or the run stops before training listing the missing / unexpected keys;
-# without a checkpoint it stops too (never a random backbone). The baselines are the
-# '-supervised-' and '-mocov2-' twins of this file. Data: data/coco/ in MMDetection's
+# The backbone loads the last checkpoint of the entry-point pre-training (below; another
+# one with --cfg-options model.backbone.init_cfg.checkpoint=PATH): a full QB-Heat
+# checkpoint or the output of tools/model_converters/extract_backbone.py (prefix 'auto'
+# handles both). Every backbone key must load or the run stops before training listing
+# the missing / unexpected keys; without the checkpoint file it stops too (never a random
+# backbone). The baselines are the '-supervised-' and '-mocov2-' configs next to this
+# one, which change only the checkpoint. Data: data/coco/ in MMDetection's
 # layout (annotations/instances_{train,val}2017.json, train2017/, val2017/).
 _base_ = [
     'mmdet::_base_/datasets/coco_detection.py',
@@ -37,7 +38,9 @@ model = dict(
         out_indices=(4, ),  # the expanded stride-32 map, 1152 channels
         frozen_stages=5,  # everything: tokens, stem, blocks, final bridge and expansion
         norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+        # The last checkpoint of `python tools/train.py configs/qbheat_mobileformer_in1k.py`.
+        init_cfg=dict(type='StrictPretrained', prefix='auto',
+                      checkpoint='work_dirs/qbheat_mobileformer_in1k/epoch_300.pth')),
     neck=dict(
         type='ChannelMapper',
         in_channels=[1152],

@@ -5,14 +5,15 @@
 # in eval mode, so only the FPN and the head learn. The rest is MMDetection's RetinaNet 1x
 # recipe (SGD 0.01, 12 epochs, lr x 0.1 at epochs 8 and 11, 8 GPUs x 2 images).
 #
-#   bash tools/dist_train.sh configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1x_coco.py 8 \
-#       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_mobileformer_in1k/epoch_300.pth
+#   bash tools/dist_train.sh configs/detection/retinanet_mobileformer-294m-qbheat-frozen_fpn_1x_coco.py 8
 #
-# The checkpoint is the full QB-Heat pre-training checkpoint or the output of
-# tools/model_converters/extract_backbone.py (prefix 'auto' handles both). Every backbone
-# key must load or the run stops before training listing the missing / unexpected keys;
-# without a checkpoint it stops too (never a random backbone). The baselines are the
-# '-supervised-' and '-mocov2-' twins of this file. Data: data/coco/ in MMDetection's
+# The backbone loads the last checkpoint of the entry-point pre-training (below; another
+# one with --cfg-options model.backbone.init_cfg.checkpoint=PATH): a full QB-Heat
+# checkpoint or the output of tools/model_converters/extract_backbone.py (prefix 'auto'
+# handles both). Every backbone key must load or the run stops before training listing
+# the missing / unexpected keys; without the checkpoint file it stops too (never a random
+# backbone). The baselines are the '-supervised-' and '-mocov2-' configs next to this
+# one, which change only the checkpoint. Data: data/coco/ in MMDetection's
 # layout (annotations/instances_{train,val}2017.json, train2017/, val2017/).
 _base_ = [
     'mmdet::_base_/datasets/coco_detection.py',
@@ -37,7 +38,9 @@ model = dict(
         out_indices=(1, 2, 4),  # strides 8, 16, 32 (the last one the expanded map)
         frozen_stages=5,  # everything: tokens, stem, blocks, final bridge and expansion
         norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+        # The last checkpoint of `python tools/train.py configs/qbheat_mobileformer_in1k.py`.
+        init_cfg=dict(type='StrictPretrained', prefix='auto',
+                      checkpoint='work_dirs/qbheat_mobileformer_in1k/epoch_300.pth')),
     neck=dict(
         type='FPN',
         in_channels=[48, 128, 1152],

@@ -15,6 +15,12 @@ QBHEAT = {
     'detr': 'detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco.py',
     'retinanet': 'retinanet_mobileformer-294m-qbheat-frozen_fpn_1x_coco.py',
 }
+# Where each pre-training config's own run (tools/train.py CONFIG) writes its last checkpoint.
+PRETRAINED_CHECKPOINTS = {
+    'qbheat': 'work_dirs/qbheat_mobileformer_in1k/epoch_300.pth',
+    'supervised': 'work_dirs/mobileformer-294m_8xb128_in1k/epoch_450.pth',
+    'mocov2': 'work_dirs/mocov2_mobileformer-294m_8xb32-coslr-200e_in1k/epoch_200.pth',
+}
 NECK_IN = {'detr': [1152], 'retinanet': [48, 128, 1152]}
 OUT_INDICES = {'detr': (4, ), 'retinanet': (1, 2, 4)}
 
@@ -34,8 +40,8 @@ def _batch(model: torch.nn.Module, training: bool) -> dict:
 
 @pytest.mark.parametrize('detector', sorted(QBHEAT))
 def test_real_configs(detector: str):
-    """The full-size configs: frozen 294M, strict load, checked COCO data; the twins
-    differ from the QB-Heat config in nothing but their file."""
+    """The full-size configs: frozen 294M, strict load, checked COCO data; the baselines
+    differ from the QB-Heat config in nothing but their checkpoint."""
     from qbheat_mm.models.backbones import MobileFormer
 
     cfg = Config.fromfile(DET_CONFIGS / QBHEAT[detector])
@@ -45,7 +51,8 @@ def test_real_configs(detector: str):
     assert (backbone.type, backbone.arch, backbone.out_indices) == (
         'mmpretrain.MobileFormer', '294m', OUT_INDICES[detector])
     assert backbone.frozen_stages == 5 and backbone.norm_eval is True
-    assert backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None, prefix='auto')
+    assert backbone.init_cfg == dict(type='StrictPretrained', prefix='auto',
+                                     checkpoint=PRETRAINED_CHECKPOINTS['qbheat'])
     assert cfg.model.neck.in_channels == NECK_IN[detector]
     # The neck's channels are the real 294M backbone's.
     assert list(MobileFormer('294m', out_indices=backbone.out_indices).out_channels) == \
@@ -61,10 +68,11 @@ def test_real_configs(detector: str):
         assert cfg.train_cfg.max_epochs == 12 and cfg.optim_wrapper.optimizer.lr == 0.01
         assert cfg.model.neck.num_outs == 5 and cfg.model.neck.add_extra_convs == 'on_input'
 
-    reference = cfg.to_dict()
     for twin in ('supervised', 'mocov2'):
         twin_cfg = Config.fromfile(DET_CONFIGS / QBHEAT[detector].replace('qbheat', twin))
-        assert twin_cfg.to_dict() == reference
+        reference = cfg.to_dict()
+        reference['model']['backbone']['init_cfg']['checkpoint'] = PRETRAINED_CHECKPOINTS[twin]
+        assert twin_cfg.to_dict() | {'filename': None} == reference | {'filename': None}
 
 
 @pytest.mark.parametrize('detector', sorted(QBHEAT))
@@ -129,11 +137,15 @@ def test_training_step_keeps_backbone_frozen(detector: str, tiny_config, tiny_ch
     assert len(changed) >= len(head_before) // 2, changed
 
 
-def test_missing_checkpoint_stops_with_a_clear_error(tiny_config):
-    """checkpoint=None (the configs' default) must never mean a random backbone."""
+def test_missing_checkpoint_stops_with_a_clear_error(tiny_config, tmp_path: Path):
+    """Neither checkpoint=None nor a default checkpoint that was never written may mean a
+    random backbone."""
     model = _build(tiny_config(QBHEAT['retinanet']))
     with pytest.raises(ValueError, match=r'no checkpoint.*--cfg-options '
                                          r'model\.backbone\.init_cfg\.checkpoint=PATH'):
+        model.init_weights()
+    model = _build(tiny_config(QBHEAT['retinanet'], str(tmp_path / 'epoch_200.pth')))
+    with pytest.raises(FileNotFoundError, match='epoch_200.pth'):
         model.init_weights()
 
 
