@@ -16,8 +16,9 @@
 # decay on norms and biases. Not carried over: timm's 10 extra cool-down epochs at the
 # minimum lr (its run is 460 epochs in all) and its random choice between bilinear and
 # bicubic resizing during training; we use the published 450 epochs and bilinear.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 # ---- model --------------------------------------------------------------------------
 model = dict(
@@ -145,24 +146,8 @@ test_cfg = dict(type='TestLoop')
 # The learning rate is written for 8 x 128; --auto-scale-lr rescales it.
 auto_scale_lr = dict(base_batch_size=1024)
 
-# ---- runtime ------------------------------------------------------------------------
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=200),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
-                    save_best='accuracy/top1'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=None, deterministic=False)
+    logger=dict(interval=200),
+    checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='accuracy/top1'))
+env_cfg = dict(cudnn_benchmark=True)

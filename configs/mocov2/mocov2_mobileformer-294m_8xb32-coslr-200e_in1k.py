@@ -5,8 +5,9 @@
 # (the encoder's keys are 'backbone.*' in both).
 #
 #   tools/dist_train.sh configs/mocov2/mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py 8
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 # ---- model --------------------------------------------------------------------------
 model = dict(
@@ -71,23 +72,7 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
 auto_scale_lr = dict(base_batch_size=256)
 
-# ---- runtime ------------------------------------------------------------------------
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+env_cfg = dict(cudnn_benchmark=True)
 randomness = dict(seed=0, diff_rank_seed=True)

@@ -3,7 +3,7 @@
 # cells from the visible border. The larger setting of the heat-operator ablation
 # (`tools/analysis/heat_ablation.py`); about 7 minutes per run on 2 quiet CPU cores.
 # Data: data/demo_256/ (generated on first use, 320 train / 64 val crops of 256 px).
-_base_ = '../qbheat_mobileformer_demo.py'
+_base_ = './qbheat_mobileformer-294m_1xb16-800i_demo-photos.py'
 
 work_dir = 'work_dirs/qbheat_demo_256px'
 img_size = 256

@@ -6,13 +6,16 @@
 # ours: the paper gives none of these numbers. Data in MMPretrain's ImageNet layout:
 # data/imagenet/{train,val}/ with meta/{train,val}.txt. A held-out slice of ImageNet val
 # is reconstructed every 10 epochs and scored by ReconstructionMetric (PSNR per quadrant).
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 # ---- model --------------------------------------------------------------------------
 model = dict(
     type='QBHeat',
-    encoder_stride=32,  # one 32 x 32 pixel cell per position of the stride-32 map
+    # One 32 x 32 pixel cell per position of the stride-32 map; QBHeat hands it to the
+    # head as its cell size.
+    encoder_stride=32,
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -37,7 +40,6 @@ model = dict(
         scope='quarter'),  # each quarter decoded on its own: no path around A, B
     head=dict(
         type='QBHeatHead',
-        patch_size=32,
         norm_pix=True,
         loss_region='masked',
         loss=dict(type='PixelReconstructionLoss', criterion='L2')))
@@ -99,27 +101,11 @@ val_cfg = dict()
 # The lr above is written for 8 x 256; --auto-scale-lr rescales it to the real batch.
 auto_scale_lr = dict(base_batch_size=2048)
 
-# ---- runtime ------------------------------------------------------------------------
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
 custom_hooks = [
     # Reconstructions of 4 fixed val images every 2,500 iterations (about 4 epochs).
     dict(type='QBHeatVisualizationHook', interval=2500, num_images=4),
 ]
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]  # add dict(type='TensorboardVisBackend')
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+env_cfg = dict(cudnn_benchmark=True)
 randomness = dict(seed=0, diff_rank_seed=True)

@@ -4,8 +4,9 @@
 # crops than the pre-training set's 64, so that one image is 0.4% of accuracy, not 1.6%.
 # About 3 minutes per probe on 2 CPU cores. The configs that inherit from this file write
 # their model in full.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 # ---- data ---------------------------------------------------------------------------
 demo_dataset = dict(type='DemoPhotoDataset', data_root='data/demo_probe', img_size=128,
@@ -44,23 +45,8 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
 val_cfg = dict()
 test_cfg = dict()
 
-# ---- runtime ------------------------------------------------------------------------
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
 randomness = dict(seed=0)

@@ -1,7 +1,8 @@
 # Shared by the ImageNet-1k probes: data at 224 px, evaluation and runtime.
 # The probe configs that inherit from this file write their model and recipe in full.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 # ---- data: MAE linear-probing augmentation (random resized crop + flip) -------------
 dataset_type = 'ImageNet'
@@ -44,24 +45,8 @@ test_cfg = dict()
 # The recipes' learning rates are written for 8 x 128; --auto-scale-lr rescales them.
 auto_scale_lr = dict(base_batch_size=1024)
 
-# ---- runtime ------------------------------------------------------------------------
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2,
-                    save_best='accuracy/top1'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=0, deterministic=False)
+    checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'))
+env_cfg = dict(cudnn_benchmark=True)
+randomness = dict(seed=0)

@@ -1,0 +1,100 @@
+# The embedded demo: QB-Heat pre-training of Mobile-Former-294M on photographs that ship
+# inside scikit-image, on the CPU (2 cores, about 5 minutes). Nothing is downloaded.
+#
+#   python tools/train.py configs/qbheat_mobileformer_demo.py          (what `make demo` runs)
+#
+# (configs/qbheat_mobileformer_demo.py is the short entry point; it inherits this file.)
+# On first use DemoPhotoDataset writes data/demo/ (320 train / 64 val crops of 128 px from
+# 8 photographs). Written to work_dirs/qbheat_demo/: checkpoints, the log with the
+# validation PSNR per quadrant (recon/psnr_visible, _right, _bottom, _diagonal, _masked),
+# and reconstruction pictures in reconstructions/iter_*.png (also in vis_data/).
+# The model is the full recipe's, at 128 px (a 64 px visible quarter, 2 x 2 feature cells);
+# the optimiser runs a short, hotter schedule suited to a few hundred iterations.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+work_dir = 'work_dirs/qbheat_demo'
+
+# ---- model: the recipe's (qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py), written
+# out in full; tests/configs/test_qbheat_configs.py holds the two equal -------------------
+model = dict(
+    type='QBHeat',
+    encoder_stride=32,
+    data_preprocessor=dict(
+        type='SelfSupDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
+    neck=dict(
+        type='HeatExtrapolationNeck',
+        in_channels=1152,
+        proj_channels=None,
+        mode='block',
+        diagonal='ab'),
+    decoder=dict(
+        type='QBHeatDecoder',
+        in_channels=1152,
+        embed_dims=256,
+        depth=4,
+        num_heads=8,
+        mlp_ratio=4.,
+        scope='quarter'),  # each quarter decoded on its own: no path around A, B
+    head=dict(
+        type='QBHeatHead',
+        norm_pix=True,
+        loss_region='masked',
+        loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+
+# ---- data ---------------------------------------------------------------------------
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.5, 1.0),
+         backend='pillow', interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile'),  # the val crops are already 128 x 128
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='DemoPhotoDataset', data_root='data/demo', split='train',
+                 img_size=128, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='DemoPhotoDataset', data_root='data/demo', split='val',
+                 img_size=128, pipeline=val_pipeline))
+val_evaluator = dict(type='ReconstructionMetric')
+
+# ---- schedule -----------------------------------------------------------------------
+max_iters = 800
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 50, eta_min=1e-5, by_epoch=False,
+         begin=50, end=max_iters),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=200)
+val_cfg = dict()
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+custom_hooks = [dict(type='QBHeatVisualizationHook', interval=200, num_images=4)]
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)
