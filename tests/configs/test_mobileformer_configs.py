@@ -4,7 +4,6 @@ converted reference checkpoint evaluates with tools/test.py."""
 from pathlib import Path
 
 import cv2
-
 import numpy as np
 import pytest
 import torch
@@ -14,13 +13,10 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
-from qbheat_mm.models.backbones.mobile_former_convert import convert_to_official_state_dict
 from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py'
-
-
 
 
 @pytest.fixture(scope='module')
@@ -106,12 +102,12 @@ def test_converted_reference_checkpoint_evaluates_with_tools_test(cfg, tmp_path)
     (tmp_path / 'meta').mkdir()
     (tmp_path / 'meta' / 'val.txt').write_text('\n'.join(lines) + '\n')
 
-    official, unmatched = convert_to_official_state_dict(model.state_dict(), '294m')
+    converter = load_tool('model_converters/mobileformer_official_to_mmpretrain.py')
+    official, unmatched = converter.convert_to_official_state_dict(model.state_dict(), '294m')
     assert not unmatched
     reference = tmp_path / 'mobile-former-294m.pth'
     torch.save(official, reference)
     converted = tmp_path / 'converted.pth'
-    converter = load_tool('model_converters/mobileformer_official_to_mmpretrain.py')
     assert converter.main([str(reference), str(converted), '--arch', '294m']) == 0
     metrics = load_tool('test.py').main([
         str(CONFIG), str(converted), '--work-dir', str(tmp_path / 'work'), '--cfg-options',

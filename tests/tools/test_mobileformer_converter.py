@@ -1,7 +1,6 @@
 """tools/model_converters/mobileformer_official_to_mmpretrain.py: reference key names, a
 round trip with identical outputs, and non-zero exits that list the offending keys."""
 import argparse
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,16 +8,12 @@ import torch
 from torch import nn
 
 from qbheat_mm.models.backbones import MobileFormer
-from qbheat_mm.models.backbones.mobile_former_convert import (
-    convert_official_state_dict, convert_to_official_state_dict)
 from qbheat_mm.models.heads import MobileFormerClsHead
+from tool_loader import load_tool
 
-REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    'mobileformer_official_to_mmpretrain',
-    REPO / 'tools' / 'model_converters' / 'mobileformer_official_to_mmpretrain.py')
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
+converter = load_tool('model_converters/mobileformer_official_to_mmpretrain.py')
+convert_official_state_dict = converter.convert_official_state_dict
+convert_to_official_state_dict = converter.convert_to_official_state_dict
 
 
 def our_classifier(arch: str, num_classes: int = 10, seed: int = 0) -> nn.ModuleDict:

@@ -7,7 +7,7 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from ..backbones.mobile_former import EXPAND_RATIO, get_arch
+from ..utils.mobile_former_arch import EXPAND_RATIO, get_arch
 
 
 @MODELS.register_module()

@@ -9,7 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from qbheat_mm.models.backbones import MobileFormer
 from qbheat_mm.models.backbones import mobile_former
-from qbheat_mm.models.backbones.mobile_former import ARCH_SETTINGS, get_arch
+from qbheat_mm.models.utils.mobile_former_arch import ARCH_SETTINGS, get_arch
 from qbheat_mm.utils import load_backbone_checkpoint
 from qbheat_mm.models.backbones.mobile_former_blocks import ChannelShuffle, DyReLU
 

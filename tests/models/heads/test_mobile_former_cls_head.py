@@ -7,7 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from qbheat_mm.models.backbones import MobileFormer
-from qbheat_mm.models.backbones.mobile_former import ARCH_SETTINGS
+from qbheat_mm.models.utils.mobile_former_arch import ARCH_SETTINGS
 from qbheat_mm.models.heads import MobileFormerClsHead
 
 # Published parameter counts (M) of the ImageNet classifiers (Mobile-Former, table 2).
