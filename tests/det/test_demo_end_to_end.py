@@ -2,7 +2,6 @@
 through our tools, train through MMDetection's own tools/train.py, infer with
 DetInferencer. COCOeval really runs (score_thr=0) and the backbone leaves training exactly
 as it was loaded."""
-import importlib.util
 import json
 import runpy
 import sys
@@ -14,7 +13,8 @@ from mmengine.config import Config
 
 from qbheat_mm import compat
 from qbheat_mm.det import DEMO_CLASSES
-from tiny_detectors import DET_CONFIGS, REPO, shrink_to_tiny
+from tiny_detectors import DET_CONFIGS, shrink_to_tiny
+from tool_loader import load_tool
 
 DEMO = {
     'retinanet': 'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py',
@@ -22,13 +22,6 @@ DEMO = {
 }
 TINY_DEMO = dict(num_train=8, num_val=4, image_size=(64, 80), object_size=(20, 48), seed=1)
 EPOCHS = 2
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _tiny_demo_config(detector: str, tmp_path: Path, checkpoint: Path) -> Path:
@@ -74,7 +67,7 @@ def test_retinanet_demo_train_test_infer(tmp_path: Path, tiny_checkpoint):
     pretrain, pretrained = tiny_checkpoint
     config = _tiny_demo_config('retinanet', tmp_path, pretrain)
     work_dir = tmp_path / 'work'
-    _load_tool('train').main([str(config), '--work-dir', str(work_dir)])
+    load_tool('train.py').main([str(config), '--work-dir', str(work_dir)])
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
     _assert_backbone_as_pretrained(checkpoint, pretrained)
     # A detector's Runner checkpoint loads with weights_only=True and the allow-list:
@@ -82,7 +75,7 @@ def test_retinanet_demo_train_test_infer(tmp_path: Path, tiny_checkpoint):
     assert compat._unsafe_globals(str(checkpoint)) == []
     assert not compat.pickle_allowed()
 
-    metrics = _load_tool('test').main([str(config), str(checkpoint),
+    metrics = load_tool('test.py').main([str(config), str(checkpoint),
                                        '--work-dir', str(tmp_path / 'test')])
     _assert_coco_metrics(metrics)
 
@@ -131,5 +124,5 @@ def test_bad_annotations_stop_before_training(tmp_path: Path, tiny_checkpoint):
     work_dir = tmp_path / 'work'
     with pytest.raises(ValueError, match=rf"{ann_file}: .* annotations lack the required "
                                          r"field 'area'"):
-        _load_tool('train').main([str(config), '--work-dir', str(work_dir)])
+        load_tool('train.py').main([str(config), '--work-dir', str(work_dir)])
     assert not list(work_dir.rglob('*.pth')) and not list(work_dir.rglob('scalars.json'))

@@ -126,10 +126,6 @@ def test_launcher_pytorch_without_torchrun_environment_names_the_fix(tmp_path, d
     assert not (tmp_path / 'work').exists()  # stopped before the Runner existed
 
 
-def _load_tool(name: str):
-    return load_tool(f'{name}.py')
-
-
 @pytest.mark.parametrize('launcher,present,missing', [
     ('pytorch', dict(RANK='0', WORLD_SIZE='2'), 'MASTER_ADDR, MASTER_PORT are not set'),
     ('slurm', {}, 'SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST are not set'),
@@ -144,7 +140,7 @@ def test_test_tool_checks_the_launcher_environment(monkeypatch, tmp_path, launch
     checkpoint.write_bytes(b'')
     config = REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py'
     with pytest.raises(LauncherEnvError, match=missing):
-        _load_tool('test').main([str(config), str(checkpoint), '--launcher', launcher])
+        load_tool('test.py').main([str(config), str(checkpoint), '--launcher', launcher])
 
 
 def fake_srun(tmp_path: Path) -> tuple[Path, Path]:

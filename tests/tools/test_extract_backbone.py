@@ -2,7 +2,6 @@
 round trip, non-zero exit when the input has no backbone weights."""
 from __future__ import annotations
 
-import importlib.util
 import logging
 from pathlib import Path
 
@@ -12,12 +11,9 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 
 from qbheat_mm.utils.checkpoint import load_backbone_checkpoint
+from tool_loader import load_tool
 
-REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    'extract_backbone', REPO / 'tools' / 'model_converters' / 'extract_backbone.py')
-extract_backbone = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(extract_backbone)
+extract_backbone = load_tool('model_converters/extract_backbone.py')
 
 
 def tiny_backbone() -> nn.Module:

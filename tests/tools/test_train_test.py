@@ -2,7 +2,6 @@
 Pretrained init with a prefix, and the safe checkpoint loading they all rely on."""
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -11,17 +10,10 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
+from tool_loader import load_tool
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool, test_tool = _load_tool('train'), _load_tool('test')
+train_tool, test_tool = load_tool('train.py'), load_tool('test.py')
 
 TINY_BACKBONE = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
                      out_indices=(3, ))
