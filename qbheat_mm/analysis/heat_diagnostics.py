@@ -47,7 +47,6 @@ import copy
 import logging
 import math
 import os.path as osp
-import pickle
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -56,6 +55,7 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
+from qbheat_mm import compat
 from qbheat_mm.apis.reconstruct import load_rgb, resize_center_crop
 from qbheat_mm.datasets.demo_photos import prepare_demo_photos
 from qbheat_mm.models.algorithms.qbheat import QBHeat
@@ -406,25 +406,18 @@ def diagnose(maps: torch.Tensor, operator: Optional[HeatOperator] = None,
 
 
 # -- models, checkpoints, images -------------------------------------------------------
-def read_checkpoint(path: str, allow_pickle: bool = False) -> dict:
-    """Read a checkpoint without running code from it, unless ``allow_pickle``.
+def read_checkpoint(path: str) -> dict:
+    """Read a checkpoint as every tool does (:func:`qbheat_mm.compat.safe_torch_load`).
+
+    Tensors and what MMEngine Runner checkpoints hold load without running code from the
+    file; anything else needs the user's opt-in (``--allow-pickle``,
+    ``QBHEAT_ALLOW_PICKLE=1``).
 
     Raises:
-        ValueError: The file holds more than tensors (a Runner training checkpoint) and
-            ``allow_pickle`` is False; the message names both ways out.
+        UnsafeCheckpointError: The file holds a type outside the allow-list and there was
+            no opt-in; the message names the type and the opt-in.
     """
-    try:
-        return torch.load(path, map_location='cpu', weights_only=not allow_pickle)
-    except pickle.UnpicklingError as error:
-        if allow_pickle:
-            raise
-        raise ValueError(
-            f'{path} holds more than tensors (a training checkpoint written by the Runner '
-            'holds its config, optimiser and logger state), and loading it would run code '
-            'from the file. If you trust the file, rerun with --allow-pickle; to share it '
-            'as tensors only (backbone and heat neck kept), write '
-            f'`python tools/model_converters/extract_backbone.py {path} OUT --prefix ""` '
-            'and pass OUT.') from error
+    return compat.safe_torch_load(path, map_location='cpu')
 
 
 def load_weights(model: nn.Module, checkpoint: dict, prefix: Optional[str] = 'auto') -> dict:

@@ -3,13 +3,16 @@ import argparse
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import HistoryBuffer
 from mmengine.registry import init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
+from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
 from qbheat_mm.models.necks.heat_extrapolation_neck import _march
 from qbheat_mm.utils.checkpoint import CheckpointMismatchError
@@ -221,17 +224,25 @@ def tiny_model():
     return MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)
 
 
-def test_checkpoints_load_without_pickle_and_with_the_operator(tiny_model, tmp_path):
+def test_checkpoints_load_without_pickle_and_with_the_operator(tiny_model, tmp_path,
+                                                               monkeypatch):
     with torch.no_grad():
         tiny_model.neck.A.fill_(0.25)
     state = tiny_model.state_dict()
     safe = tmp_path / 'tensors.pth'
     torch.save(dict(state_dict=state), safe)
-    unsafe = tmp_path / 'runner.pth'
+    runner = tmp_path / 'runner.pth'  # what the Runner writes loads without the opt-in
+    torch.save(dict(state_dict=state, meta=dict(iter=1, seed=np.int64(0)),
+                    message_hub=dict(log_scalars=dict(loss=HistoryBuffer([1.0], [1])))), runner)
+    assert hd.read_checkpoint(str(runner))['meta']['iter'] == 1
+    unsafe = tmp_path / 'pickle.pth'
     torch.save(dict(state_dict=state, meta=argparse.Namespace(iter=1)), unsafe)
-    with pytest.raises(ValueError, match='rerun with --allow-pickle'):
+    monkeypatch.delenv(compat.ALLOW_PICKLE_ENV, raising=False)
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match=r'holds argparse.Namespace.*--allow-pickle'):
         hd.read_checkpoint(str(unsafe))
-    assert 'meta' in hd.read_checkpoint(str(unsafe), allow_pickle=True)
+    monkeypatch.setenv(compat.ALLOW_PICKLE_ENV, '1')
+    assert 'meta' in hd.read_checkpoint(str(unsafe))
 
     init_default_scope('mmpretrain')
     fresh = MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)

@@ -12,6 +12,7 @@ from mmengine.registry import init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
+from qbheat_mm import compat
 from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def test_tool_writes_report_json_and_plots(tiny_checkpoint, images, tmp_path):
     assert cv2.imread(str(out / 'spectra.png')).shape == (480, 960, 3)
 
 
-def test_random_init_and_pickled_checkpoints(tiny_checkpoint, images, tmp_path):
+def test_random_init_and_pickled_checkpoints(tiny_checkpoint, images, tmp_path, monkeypatch):
     tool = load_diagnostics_tool()
     out = tmp_path / 'random'
     diag = tool.main([str(TINY_CONFIG), '--random-init', *images, '--out-dir', str(out),
@@ -97,10 +98,12 @@ def test_random_init_and_pickled_checkpoints(tiny_checkpoint, images, tmp_path):
     meta = argparse.Namespace(iter=1)  # not a tensor: weights_only refuses it
     torch.save(dict(state_dict=model.state_dict(), meta=meta), runner_like)
     args = [str(TINY_CONFIG), str(runner_like), *images, '--img-size', '128', '--out-dir']
-    with pytest.raises(ValueError, match='rerun with --allow-pickle'):
+    monkeypatch.setenv(compat.ALLOW_PICKLE_ENV, '0')  # restored after the opt-in below
+    with pytest.raises(compat.UnsafeCheckpointError, match='holds argparse.Namespace'):
         tool.main(args + [str(tmp_path / 'refused')])
     assert not (tmp_path / 'refused').exists()
     diag = tool.main(args + [str(tmp_path / 'allowed'), '--allow-pickle'])
+    assert compat.pickle_allowed()  # the same opt-in as tools/train.py and tools/test.py
     assert diag.summary['operator']['spectrum']['x']['spectral_radius'] == pytest.approx(1.5)
 
 

@@ -16,11 +16,11 @@ generated on first use); each is resized and centre-cropped to ``--img-size`` (2
 an 8 x 8 map at stride 32). Even-indexed images fit the linear maps, odd ones are scored.
 See :mod:`qbheat_mm.analysis.heat_diagnostics` for what is measured.
 
-Checkpoints are read with ``torch.load(weights_only=True)``, which never runs code from
-the file. Training checkpoints written by the Runner hold more than tensors: pass
-``--allow-pickle`` for files you trust, or convert them first with
-``tools/model_converters/extract_backbone.py CKPT OUT --prefix ""`` (tensors only, neck
-kept). Written to DIR: ``report.md``, ``report.json``, ``linearity.png``,
+Checkpoints are read as by every tool (``qbheat_mm.compat.safe_torch_load``): tensors and
+what the Runner's training checkpoints hold load without running code from the file; a
+file holding anything else stops, naming the type, unless ``--allow-pickle`` (for files
+you trust). ``tools/model_converters/extract_backbone.py CKPT OUT --prefix ""`` writes a
+tensors-only copy (neck kept) for sharing. Written to DIR: ``report.md``, ``report.json``, ``linearity.png``,
 ``extrapolation.png`` and, with an operator, ``spectra.png``.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ import torch
 from mmengine.config import DictAction
 
 import qbheat_mm  # noqa: F401  (registration)
+from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
 from qbheat_mm.analysis.heat_report import write_report
 from qbheat_mm.utils.cli import build_model_from_config
@@ -51,9 +52,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--random-init', action='store_true',
                         help='no checkpoint: a randomly initialised backbone (the control)')
     parser.add_argument('--allow-pickle', action='store_true',
-                        help='load a checkpoint that holds more than tensors (a Runner '
-                        'training checkpoint) with weights_only=False; this runs code from '
-                        'the file, so use it only for files you trust')
+                        help='fully unpickle a checkpoint that holds types beyond tensors, '
+                        "MMEngine's HistoryBuffer and numpy values (Runner checkpoints load "
+                        'without it); this runs code from the file, so only for files you '
+                        'trust (same as QBHEAT_ALLOW_PICKLE=1)')
     parser.add_argument('--prefix', default='auto',
                         help="prefix of the backbone keys (default 'auto': 'backbone.' when "
                         'present, else none)')
@@ -97,7 +99,9 @@ def main(argv: list[str] | None = None) -> hd.Diagnostics:
         meta.update(checkpoint=None, weights=f'random init (seed {args.seed})',
                     operator='none: random init')
     else:
-        checkpoint = hd.read_checkpoint(args.checkpoint, args.allow_pickle)
+        if args.allow_pickle:
+            compat.allow_pickle()
+        checkpoint = hd.read_checkpoint(args.checkpoint)
         info = hd.load_weights(model, checkpoint, args.prefix)
         meta.update(checkpoint=args.checkpoint, weights=f'{info["backbone_keys"]} backbone '
                     f'keys from prefix {info["prefix"]!r}', operator=info['operator'])
