@@ -129,8 +129,9 @@ class HeatExtrapolationNeck(BaseModule):
         proj_channels (int, optional): Channels C' of the optional 1 x 1 projection;
             None (default) disables it, so C' = C.
         mode (str): ``'block'`` (default, [paper]), ``'recursive'`` or ``'finola'``.
-        diagonal (str): Diagonal quarter of ``block``: ``'ab'`` (default), ``'ba'`` or
-            ``'mean'``.
+        diagonal (str, optional): Diagonal quarter of ``block``: ``'ab'`` (the default,
+            None), ``'ba'`` or ``'mean'``. Refused by the other modes, which have no
+            diagonal rule.
         freeze_operator (bool): Keep A and B fixed at their zero init (no gradient), so
             the neck only copies the visible features into the masked quarters: the
             control that says whether the learned heat operator helps. Defaults to False.
@@ -141,12 +142,17 @@ class HeatExtrapolationNeck(BaseModule):
                  in_channels: int,
                  proj_channels: Optional[int] = None,
                  mode: str = 'block',
-                 diagonal: str = 'ab',
+                 diagonal: Optional[str] = None,
                  freeze_operator: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if diagonal is None:
+            diagonal = 'ab'
+        elif mode != 'block':
+            raise ValueError(f'diagonal={diagonal!r} does nothing in mode={mode!r}: only '
+                             "'block' has a diagonal rule; leave diagonal out")
         if diagonal not in DIAGONALS:
             raise ValueError(f'diagonal must be one of {DIAGONALS}, got {diagonal!r}')
         self.in_channels = in_channels

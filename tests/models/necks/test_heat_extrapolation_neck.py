@@ -131,5 +131,8 @@ def test_bad_arguments():
         HeatExtrapolationNeck(4, mode='heat')
     with pytest.raises(ValueError, match="diagonal must be one of"):
         HeatExtrapolationNeck(4, diagonal='xy')
+    for mode in ('recursive', 'finola'):
+        with pytest.raises(ValueError, match=f"diagonal='ab' does nothing in mode='{mode}'"):
+            HeatExtrapolationNeck(4, mode=mode, diagonal='ab')
     with pytest.raises(ValueError, match='expects N x 4 x h x w'):
         HeatExtrapolationNeck(4)(torch.randn(1, 3, 2, 2))
