@@ -1,7 +1,7 @@
 # The entry points the README documents. Every target runs the (idempotent) setup first.
 PY := .venv/bin/python
 
-.PHONY: setup demo test env ablation clean-demo
+.PHONY: setup demo lint test env ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -9,7 +9,12 @@ setup:
 demo: setup
 	$(PY) tools/train.py configs/qbheat_mobileformer_demo.py --work-dir work_dirs/qbheat_demo
 
-test: setup
+# The lint (ruff, rules in pyproject.toml) runs before the tests: `make test` is the one
+# test command, here and in CI (.ci/run).
+lint: setup
+	$(PY) -m ruff check .
+
+test: lint
 	$(PY) -m pytest tests
 
 env: setup

@@ -159,10 +159,10 @@ else
 fi
 
 # --- 4. the rest of the stack and qbheat_mm itself -------------------------------------
-step "install qbheat_mm (editable) with the pinned stack, tests, demo and export extras"
+step "install qbheat_mm (editable) with the pinned stack, tests, demo, export and lint extras"
 HINT="pip could not resolve the pins in setup.cfg; the message above names the package."
 # mmcv is already installed from the cache; pip sees the pin satisfied and builds nothing.
-"${PIP[@]}" install -q -e "$ROOT[tests,demo,export]"
+"${PIP[@]}" install -q -e "$ROOT[tests,demo,export,lint]"
 # mmengine 0.10.7 declares the GUI build opencv-python, which needs libGL and shares the
 # cv2 folder with the headless build: keep only the headless one.
 if "${PIP[@]}" show -q opencv-python >/dev/null 2>&1; then

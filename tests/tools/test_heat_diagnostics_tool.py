@@ -51,8 +51,8 @@ def images(tmp_path):
 def test_tool_writes_report_json_and_plots(tiny_checkpoint, images, tmp_path):
     ckpt, model = tiny_checkpoint
     out = tmp_path / 'out'
-    diag = load_diagnostics_tool().main([str(TINY_CONFIG), str(ckpt), *images, '--out-dir', str(out),
-                             '--img-size', '128'])
+    diag = load_diagnostics_tool().main([str(TINY_CONFIG), str(ckpt), *images,
+                                         '--out-dir', str(out), '--img-size', '128'])
     assert sorted(p.name for p in out.iterdir()) == [
         'extrapolation.png', 'linearity.png', 'report.json', 'report.md', 'spectra.png']
     report = json.loads((out / 'report.json').read_text())

@@ -20,8 +20,8 @@ Checkpoints are read as by every tool (``qbheat_mm.compat.safe_torch_load``): te
 what the Runner's training checkpoints hold load without running code from the file; a
 file holding anything else stops, naming the type, unless ``--allow-pickle`` (for files
 you trust). ``tools/model_converters/extract_backbone.py CKPT OUT --prefix ""`` writes a
-tensors-only copy (neck kept) for sharing. Written to DIR: ``report.md``, ``report.json``, ``linearity.png``,
-``extrapolation.png`` and, with an operator, ``spectra.png``.
+tensors-only copy (neck kept) for sharing. Written to DIR: ``report.md``, ``report.json``,
+``linearity.png``, ``extrapolation.png`` and, with an operator, ``spectra.png``.
 """
 from __future__ import annotations
 
