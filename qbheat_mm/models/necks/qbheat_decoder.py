@@ -127,11 +127,18 @@ class QBHeatDecoder(BaseModule):
             self._pos_cache[grid] = sincos_pos_embed_2d(grid, self.embed_dims)
         return self._pos_cache[grid].to(device=like.device, dtype=like.dtype)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, decode_visible: bool = True) -> torch.Tensor:
         """Decode.
 
         Args:
             x (torch.Tensor): The extrapolated map, N x C x gh x gw (gh, gw even).
+            decode_visible (bool): Decode the visible (top-left) quarter too. With False
+                its cells come back as zeros, for a loss that does not look at them
+                (``loss_region='masked'``). In ``'quarter'`` scope the visible quarter is
+                then never decoded, which saves a quarter of the decoder's work and
+                changes nothing in the other quarters (each quarter is decoded on its own);
+                in ``'global'`` scope every cell is context for every other, so all cells
+                are still decoded and only the output is zeroed. Defaults to True.
 
         Returns:
             torch.Tensor: N x (gh * gw) x out_dims, cells row-major over the full map.
@@ -141,19 +148,38 @@ class QBHeatDecoder(BaseModule):
                              f'got shape {tuple(x.shape)}')
         grid = (x.shape[2], x.shape[3])
         if self.scope == 'global':
-            tokens = x.flatten(2).transpose(1, 2)
-            pos_grid = grid
-        else:
-            if grid[0] % 2 or grid[1] % 2:
-                raise ValueError(f'a {grid[0]} x {grid[1]} map has no four equal quarters')
-            tokens = split_quarters(x)
-            pos_grid = (grid[0] // 2, grid[1] // 2)
+            out = self._decode(x.flatten(2).transpose(1, 2), grid)
+            if not decode_visible:
+                out = out * self._visible_mask(grid, out)
+            return out
+        if grid[0] % 2 or grid[1] % 2:
+            raise ValueError(f'a {grid[0]} x {grid[1]} map has no four equal quarters')
+        quarter_grid = (grid[0] // 2, grid[1] // 2)
+        tokens = split_quarters(x)
+        if decode_visible:
+            return merge_quarters(self._decode(tokens, quarter_grid), grid)
+        N, L = x.shape[0], tokens.shape[1]
+        masked = tokens.reshape(N, 4, L, self.in_channels)[:, 1:]
+        out = self._decode(masked.reshape(3 * N, L, self.in_channels), quarter_grid)
+        out = out.reshape(N, 3, L, self.out_dims)
+        out = torch.cat([out.new_zeros(N, 1, L, self.out_dims), out], dim=1)
+        return merge_quarters(out.reshape(4 * N, L, self.out_dims), grid)
+
+    def _decode(self, tokens: torch.Tensor, pos_grid: Tuple[int, int]) -> torch.Tensor:
+        """B x (gh * gw) x C tokens of a gh x gw grid -> B x (gh * gw) x out_dims."""
         tokens = self.embed(tokens)
         tokens = tokens + self.pos_embed(pos_grid, tokens)
         for block in self.blocks:
             tokens = block(tokens)
-        out = self.pred(self.norm(tokens))
-        return out if self.scope == 'global' else merge_quarters(out, grid)
+        return self.pred(self.norm(tokens))
+
+    @staticmethod
+    def _visible_mask(grid: Tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+        """1 x (gh * gw) x 1: 0 on the top-left quarter's cells, 1 elsewhere."""
+        gh, gw = grid
+        mask = torch.ones(gh, gw, device=like.device, dtype=like.dtype)
+        mask[:gh // 2, :gw // 2] = 0
+        return mask.reshape(1, gh * gw, 1)
 
     def extra_repr(self) -> str:
         return f'scope={self.scope!r}, out_dims={self.out_dims}'
