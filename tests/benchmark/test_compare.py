@@ -1,0 +1,107 @@
+"""The peer comparison: every peer is MMPretrain's own model, timed side by side."""
+import json
+import math
+
+import pytest
+import torch
+
+import qbheat_mm  # noqa: F401  (registration)
+from qbheat_mm.apis.benchmark import PEERS, build_peer, compare_peers
+from qbheat_mm.utils.benchmark import step_memory_mb, time_interleaved
+from tool_loader import load_tool
+
+CPU = torch.device('cpu')
+
+
+def test_time_interleaved_rotates_the_order_and_reports_medians():
+    calls = []
+    fns = {name: (lambda n=name: calls.append(n)) for name in 'abc'}
+    result = time_interleaved(fns, CPU, rounds=3, warmup=1)
+    assert calls[:3] == ['a', 'b', 'c']  # warm-up
+    assert calls[3:] == ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']
+    for timing in result.values():
+        assert len(timing['times_ms']) == 3
+        assert timing['median_ms'] == sorted(timing['times_ms'])[1]
+    with pytest.raises(ValueError, match='rounds must be >= 1'):
+        time_interleaved(fns, CPU, rounds=0)
+
+
+def test_step_memory_counts_what_a_step_allocates():
+    def allocate_64mib():
+        x = torch.ones(16 * 2**20)  # 64 MiB, touched
+        x.add_(1)
+
+    grown = step_memory_mb(allocate_64mib, CPU)
+    assert grown is not None and 56 < grown < 160
+    assert step_memory_mb(lambda: None, CPU) < 16
+
+
+@pytest.mark.parametrize('name,model_type,backbone_type', [
+    ('qbheat', 'QBHeat', 'MobileFormer'),
+    ('mocov2', 'MoCo', 'MobileFormer'),
+    ('qbheat_r50', 'QBHeat', 'ResNet'),
+    ('spark', 'SparK', 'SparseResNet'),
+    ('mae', 'MAE', 'MAEViT'),
+])
+def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type):
+    model = build_peer(name, img_size=128, batch_size=4)
+    assert type(model).__name__ == model_type
+    assert type(model.backbone).__name__ == backbone_type
+    if name == 'spark':
+        assert model.input_size == 128  # the mask grid follows the image size
+    if name == 'mae':
+        assert model.neck.num_patches == (128 // 16)**2
+    if name == 'mocov2':
+        assert model.queue_len == 65536  # the recipe's queue: whole batches of 4 fit
+
+
+def test_comparison_times_every_peer_with_finite_positive_numbers():
+    result = compare_peers(list(PEERS), img_size=64, batch_size=2, rounds=2, warmup=1)
+    rows = result['rows']
+    assert set(rows) == set(PEERS) | {'floor', 'qbheat:neck', 'qbheat:decoder'}
+    for name, row in rows.items():
+        assert math.isfinite(row['ms']) and row['ms'] > 0, name
+        assert len(row['times_ms']) == 2
+        assert row['ratio_to_qbheat'] == pytest.approx(row['ms'] / rows['qbheat']['ms'])
+    for name in PEERS:
+        row = rows[name]
+        assert row['images_per_s'] == pytest.approx(2 / (row['ms'] / 1e3))
+        assert math.isfinite(row['loss']), name
+        assert row['step_memory_mb'] is not None and row['step_memory_mb'] >= 0, name
+        # Weights + gradients + two AdamW moments: at least 16 bytes per trainable weight.
+        assert row['state_mb'] >= 16 * row['params_m'] * 1e6 / 2**20 - 1e-6, name
+    assert rows['mae']['params_m'] > rows['qbheat']['params_m'] > rows['mocov2']['params_m']
+    summary = result['summary']
+    assert summary['step_over_floor'] == pytest.approx(rows['qbheat']['ms'] / rows['floor']['ms'])
+    assert summary['neck_decoder_share'] == pytest.approx(
+        (rows['qbheat:neck']['ms'] + rows['qbheat:decoder']['ms']) / rows['qbheat']['ms'])
+
+
+def test_comparison_needs_qbheat_and_known_peers():
+    with pytest.raises(ValueError, match='must include "qbheat"'):
+        compare_peers(['mocov2'], img_size=64, batch_size=2, rounds=1)
+    with pytest.raises(ValueError, match="unknown peer 'simclr'"):
+        build_peer('simclr', 64, 2)
+
+
+def test_tool_compare_and_scaling_write_json(tmp_path, capsys):
+    tool = load_tool('benchmark.py')
+    out = tmp_path / 'compare.json'
+    tool.main(['--compare', '--peers', 'qbheat', 'mocov2', '--img-size', '64',
+               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--optimizer',
+               'fused', '--json', str(out)])
+    printed = capsys.readouterr().out
+    assert '| MoCo-v2 | Mobile-Former-294M |' in printed and 'encoder floor' in printed
+    saved = json.loads(out.read_text())
+    assert saved['setting']['optimizer_impl'] == 'fused'
+    assert saved['setting']['torch'] == torch.__version__
+    assert saved['rows']['mocov2']['ms'] > 0
+
+    out = tmp_path / 'scaling.json'
+    tool.main(['--compare', '--scaling', '--peers', 'qbheat', '--sizes', '64', '128',
+               '--batch-sizes', '2', '--rounds', '1', '--device', 'cpu', '--json', str(out)])
+    printed = capsys.readouterr().out
+    assert '| 64 | 2 |' in printed and '| 128 | 2 |' in printed
+    table = json.loads(out.read_text())['scaling']
+    assert [(e['img_size'], e['batch_size']) for e in table] == [(64, 2), (128, 2)]
+    assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in table)
