@@ -122,7 +122,8 @@ def _adamw(params: List[nn.Parameter], impl: str) -> torch.optim.Optimizer:
 def peer_step(model: nn.Module, kind: str, x: torch.Tensor, x2: Optional[torch.Tensor] = None,
               optimizer_impl: str = 'plain', channels_last: bool = False,
               compile: bool | dict = False,
-              amp_dtype: Optional[torch.dtype] = None) -> Callable[[], torch.Tensor]:
+              amp_dtype: Optional[torch.dtype] = None,
+              loss_fn: Optional[Callable[[], dict]] = None) -> Callable[[], torch.Tensor]:
     """One training step of ``model`` on batch ``x`` as a function returning the loss.
 
     Args:
@@ -135,6 +136,8 @@ def peer_step(model: nn.Module, kind: str, x: torch.Tensor, x2: Optional[torch.T
         channels_last (bool): Weights and inputs in channels-last memory format.
         compile (bool | dict): ``torch.compile`` the loss (a dict: its options).
         amp_dtype (torch.dtype, optional): Run the loss under autocast in this dtype.
+        loss_fn (callable, optional): ``fn() -> dict of losses`` instead of the model's
+            own ``loss`` on ``x`` (e.g. an older computation path, to time against).
 
     Returns:
         callable: ``fn() -> loss`` (the summed, detached loss of the step it ran).
@@ -145,7 +148,8 @@ def peer_step(model: nn.Module, kind: str, x: torch.Tensor, x2: Optional[torch.T
         x2 = None if x2 is None else x2.contiguous(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = _adamw(params, optimizer_impl)
-    loss_fn = _loss_fn(model, kind, x, x if x2 is None else x2)
+    if loss_fn is None:
+        loss_fn = _loss_fn(model, kind, x, x if x2 is None else x2)
     if compile:
         loss_fn = torch.compile(loss_fn, **(compile if isinstance(compile, dict) else {}))
 
