@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from tool_loader import load_tool
 
@@ -52,3 +53,9 @@ def test_dataloader_benchmark_compares_with_the_step_rate(tmp_path, capsys):
                         '--step-images-per-s', '1e9', '--cfg-options', data_root])
     assert result['batch_size'] == 2 and result['keeps_up'] is False
     assert 'is slower than' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the refusal only shows without CUDA')
+def test_gpu_benchmark_refuses_to_run_without_cuda():
+    with pytest.raises(SystemExit, match='no CUDA device'):
+        load_tool('benchmark_gpu.py').main(['--rounds', '1'])
