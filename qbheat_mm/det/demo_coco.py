@@ -22,14 +22,10 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-# class name -> (skimage.data photograph, crop box x0, y0, x1, y1 in that photograph)
-DEMO_OBJECTS: Dict[str, Tuple[str, Tuple[int, int, int, int]]] = {
-    'cat': ('chelsea', (70, 0, 390, 290)),
-    'coffee cup': ('coffee', (75, 15, 480, 390)),
-    'astronaut': ('astronaut', (145, 10, 305, 195)),
-    'motorcycle': ('stereo_motorcycle', (90, 95, 690, 455)),
-}
-DEMO_CLASSES: Tuple[str, ...] = tuple(DEMO_OBJECTS)
+from qbheat_mm.datasets.bundled_photos import load_object, load_photo
+
+# The four objects: crops of bundled photographs (the boxes: qbheat_mm.datasets.bundled_photos).
+DEMO_CLASSES: Tuple[str, ...] = ('cat', 'coffee cup', 'astronaut', 'motorcycle')
 DEMO_BACKGROUNDS: Tuple[str, ...] = ('brick', 'grass', 'gravel', 'hubble_deep_field',
                                      'immunohistochemistry', 'moon', 'coins', 'rocket')
 DEMO_SPLITS = ('train', 'val')
@@ -44,17 +40,6 @@ def demo_ann_file(root: Union[str, Path], split: str) -> Path:
     if split not in DEMO_SPLITS:
         raise ValueError(f'split must be one of {DEMO_SPLITS}, got {split!r}')
     return Path(root) / 'annotations' / f'instances_{split}.json'
-
-
-def _photo(name: str) -> np.ndarray:
-    """A bundled photograph as an H x W x 3 uint8 RGB array."""
-    import skimage.data  # the demo extra; imported here so the module loads without it
-    image = getattr(skimage.data, name)()
-    if name == 'stereo_motorcycle':  # (left, right, disparity)
-        image = image[0]
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    return np.ascontiguousarray(image[..., :3]).astype(np.uint8)
 
 
 def _check_settings(settings: dict) -> dict:
@@ -188,10 +173,8 @@ def prepare_demo_coco(root: Union[str, Path] = 'data/demo_coco', **settings) -> 
         return root
 
     print_log(f'generating the demo COCO set into {root} (once)', logger='current')
-    objects = {}
-    for name, (photo, (x0, y0, x1, y1)) in DEMO_OBJECTS.items():
-        objects[name] = _photo(photo)[y0:y1, x0:x1]
-    backgrounds = [_photo(name) for name in DEMO_BACKGROUNDS]
+    objects = {name: load_object(name) for name in DEMO_CLASSES}
+    backgrounds = [load_photo(name) for name in DEMO_BACKGROUNDS]
 
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{root.name}.tmp-', dir=root.parent))

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from qbheat_mm.datasets.bundled_photos import load_object
 from qbheat_mm.det import demo_coco
 from qbheat_mm.det.demo_coco import DEMO_CLASSES, demo_ann_file, prepare_demo_coco
 
@@ -67,8 +68,7 @@ def test_boxes_are_exact(demo_root: Path):
     data = json.loads(demo_ann_file(demo_root, 'train').read_text())
     for ann in data['annotations'][:4]:
         img = cv2.imread(str(demo_root / 'train' / f"{ann['image_id']:06d}.png"))
-        photo, (x0, y0, x1, y1) = demo_coco.DEMO_OBJECTS[DEMO_CLASSES[ann['category_id'] - 1]]
-        crop = demo_coco._photo(photo)[y0:y1, x0:x1][..., ::-1]  # BGR like cv2.imread
+        crop = load_object(DEMO_CLASSES[ann['category_id'] - 1])[..., ::-1]  # BGR, as cv2
         x, y, w, h = ann['bbox']
         assert _paste_residual(img, [x, y, w, h], crop) < 4
         for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
