@@ -1,4 +1,5 @@
-"""Metrics registered in ``mmpretrain.registry.METRICS``."""
+"""Metrics registered in ``mmpretrain.registry.METRICS``, and the k-NN evaluation."""
+from .knn import extract_features, knn_scores, pooled, top1
 from .reconstruction_metric import ReconstructionMetric
 
-__all__ = ['ReconstructionMetric']
+__all__ = ['ReconstructionMetric', 'extract_features', 'knn_scores', 'pooled', 'top1']

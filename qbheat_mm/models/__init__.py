@@ -1,2 +1,2 @@
 """Models: importing this package registers every component in ``mmpretrain.registry.MODELS``."""
-from . import algorithms, backbones, heads, necks  # noqa: F401  (registration side effects)
+from . import algorithms, backbones, classifiers, heads, necks  # noqa: F401  (registration)

@@ -1,0 +1,56 @@
+# k-NN evaluation (cosine, k = 20, temperature 0.07, as in the self-supervised literature;
+# KNNClassifier) of a frozen Mobile-Former-294M on ImageNet-1k: the training images (resize
+# 256, centre crop 224, no augmentation) are the bank, the 50,000 val images the queries,
+# scored by MMPretrain's Accuracy. Nothing trains. The bank holds 1.28M x 1152 features
+# (5.9 GB in float32 per process, gathered on every rank in a distributed run).
+#
+#   python tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
+#   tools/torchrun.sh 8 tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+knn_loader = dict(batch_size=128, num_workers=8, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+model = dict(
+    type='KNNClassifier',
+    num_classes=1000,
+    k=20,
+    temperature=0.07,
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=1000,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='MobileFormer',
+        arch='294m',
+        out_indices=(4, ),
+        frozen_stages=5,
+        norm_eval=True,
+        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    bank=dict(knn_loader, dataset=dict(type='ImageNet', data_root='data/imagenet',
+                                       split='train', pipeline=test_pipeline)))
+test_dataloader = dict(knn_loader, dataset=dict(type='ImageNet', data_root='data/imagenet',
+                                                split='val', pipeline=test_pipeline))
+test_evaluator = dict(type='Accuracy', topk=(1, 5))
+test_cfg = dict()
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    visualization=dict(type='VisualizationHook', enable=False))
+env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+               dist_cfg=dict(backend='nccl'))
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)

@@ -1,0 +1,69 @@
+"""KNNMonitorHook measures what KNNClassifier (and so tools/analysis/knn_eval.py) measures,
+leaves the backbone's mode as it found it, and refuses bad settings."""
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmpretrain.registry import MODELS
+from qbheat_mm.datasets import prepare_laptop_objects
+from qbheat_mm.engine.hooks import KNNMonitorHook
+from tool_loader import load_tool
+
+BACKBONE = dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, out_indices=(3, ))
+
+
+def loader(root, split):
+    return dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+                dataset=dict(type='LaptopObjectsDataset', data_root=str(root), img_size=64,
+                             num_train=3, num_val=1, split=split,
+                             pipeline=[dict(type='LoadImageFromFile'),
+                                       dict(type='PackInputs')]))
+
+
+@pytest.fixture(scope='module')
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('knn') / 'laptop'
+    return prepare_laptop_objects(str(root), img_size=64, num_train=3, num_val=1)
+
+
+def test_monitor_agrees_with_the_knn_classifier(root):
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    backbone = MODELS.build(BACKBONE)
+    backbone.train()
+    hook = KNNMonitorHook(bank=loader(root, 'train'), query=loader(root, 'val'),
+                          num_classes=16, k=5)
+    monitored = hook.measure(backbone)
+    assert backbone.training  # restored after the eval-mode check
+    assert 0 <= monitored <= 100
+
+    classifier = MODELS.build(dict(
+        type='KNNClassifier', backbone=BACKBONE, bank=loader(root, 'train'), num_classes=16,
+        k=5, data_preprocessor=dict(type='ClsDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                                    std=[58.395, 57.12, 57.375], to_rgb=True)))
+    classifier.backbone.load_state_dict(backbone.state_dict())
+    classifier.eval()
+    correct = total = 0
+    for batch in Runner.build_dataloader(loader(root, 'val')):
+        data = classifier.data_preprocessor(batch, False)
+        for sample in classifier(**data, mode='predict'):
+            correct += int(sample.pred_label == sample.gt_label)
+            total += 1
+    assert total == 16
+    assert monitored == pytest.approx(100 * correct / total)
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match='interval, k and num_classes'):
+        KNNMonitorHook(bank={}, query={}, num_classes=16, interval=0)
+
+
+def test_knn_eval_refuses_a_config_that_is_not_knn(tmp_path):
+    tool = load_tool('analysis/knn_eval.py')
+    config = 'configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'
+    with pytest.raises(ValueError, match='not a k-NN config'):
+        tool.main([config, '--random', '--work-dir', str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
+        tool.main(['configs/laptop/knn_mobileformer-294m_laptop-objects.py', '--checkpoint',
+                   str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
