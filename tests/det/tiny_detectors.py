@@ -24,7 +24,7 @@ def shrink_to_tiny(cfg: Config, checkpoint=None) -> Config:
     model.backbone.init_cfg.checkpoint = checkpoint
     channels = MobileFormer(arch=TINY_ARCH, out_indices=model.backbone.out_indices).out_channels
     model.neck.in_channels = list(channels)
-    if model.type == 'DETR':
+    if model.type.endswith('DETR'):  # DETR, ConditionalDETR
         model.num_queries = model.test_cfg.max_per_img = 10
         for coder in (model.encoder, model.decoder):
             coder.num_layers = 1

@@ -1,0 +1,33 @@
+# Shared by the laptop-scale comparison (configs/laptop/, run by tools/compare_pretrainings.py
+# with configs/pipelines/laptop.py): the budget every pre-training gets and the k-NN monitor.
+#
+# The data is LaptopObjectsDataset (qbheat_mm/datasets/laptop_objects.py): 16 objects cut
+# from scikit-image's bundled photographs, pasted rotated and scaled on texture
+# backgrounds, half the images grey and the rest with random hues, train / val
+# backgrounds from disjoint halves of the texture photographs; 768 train / 256 val images
+# of 128 px, generated into data/laptop_objects/ on first use.
+
+# Every pre-training sees the same images the same number of times: batch 16 x 120
+# iterations = 1,920 images (2.5 passes over the 768 training images). Sized so that the
+# whole comparison fits in about 45 minutes of 2 CPU cores (README); pass
+# --cfg-options train_cfg.max_iters=N to a config to train longer.
+laptop_pretrain_iters = 120
+laptop_knn_interval = 120  # the k-NN monitor checks before the first and after the last
+
+# The online k-NN check of the encoder being pre-trained (train split as the bank, val
+# as the queries, both un-augmented), logged as knn/top1 next to the other metrics.
+laptop_knn_loader = dict(
+    batch_size=64,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'))
+laptop_knn_monitor = dict(
+    type='KNNMonitorHook',
+    num_classes=16,
+    interval=laptop_knn_interval,
+    bank=dict(laptop_knn_loader, dataset=dict(
+        type='LaptopObjectsDataset', split='train',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])),
+    query=dict(laptop_knn_loader, dataset=dict(
+        type='LaptopObjectsDataset', split='val',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])))

@@ -1,0 +1,24 @@
+# tran-1 probe (one transformer block on the 4 x 4 map cells, standardised input) of a
+# frozen Mobile-Former-294M on the laptop objects (16 classes, 768 train / 256 val images
+# of 128 px): the demo tran-1 probe for 5 epochs. The checkpoint is required; the random
+# control is --cfg-options model.backbone.init_cfg=None.
+#
+#   python tools/train.py configs/laptop/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=CKPT
+_base_ = '../probing/tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py'
+
+work_dir = None
+model = dict(data_preprocessor=dict(num_classes=16), head=dict(num_classes=16))
+train_dataloader = dict(dataset=dict(_delete_=True, type='LaptopObjectsDataset',
+                                     split='train', pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(dataset=dict(_delete_=True, type='LaptopObjectsDataset', split='val',
+                                   pipeline={{_base_.val_pipeline}}))
+test_dataloader = val_dataloader
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=1, end=5,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=5, val_interval=5)
+default_hooks = dict(checkpoint=dict(interval=5))

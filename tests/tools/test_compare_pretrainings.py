@@ -1,0 +1,234 @@
+"""tools/compare_pretrainings.py: the laptop plan end to end at smoke scale (the real
+configs, shrunk to a tiny Mobile-Former, tiny data and a few iterations per stage), a
+failing stage that stops the pipeline and a rerun that continues, the table, and the
+paper-scale plan's commands."""
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from tool_loader import load_tool
+
+REPO = Path(__file__).resolve().parents[2]
+LAPTOP_PLAN = REPO / 'configs' / 'pipelines' / 'laptop.py'
+PAPER_PLAN = REPO / 'configs' / 'pipelines' / 'paper_in1k.py'
+
+
+def _tiny_detectors():
+    spec = importlib.util.spec_from_file_location(
+        'tiny_detectors_for_pipeline', REPO / 'tests' / 'det' / 'tiny_detectors.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _walk(node, visit):
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _walk(value, visit)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _walk(value, visit)
+
+
+def shrink(config: str, tmp: Path) -> str:
+    """The real config with a tiny backbone, tiny data in ``tmp``, a few iterations."""
+    tiny = _tiny_detectors()
+    cfg = Config.fromfile(REPO / config)
+    model = cfg.model
+    if model.type in ('RetinaNet', 'DETR', 'ConditionalDETR'):
+        tiny.shrink_to_tiny(cfg)
+    else:
+        model.backbone.arch = tiny.TINY_ARCH
+    width, tokens = 192, 16  # TINY_ARCH: expanded stride-32 map, token width
+    if model.type == 'QBHeat':
+        model.neck.in_channels = model.decoder.in_channels = width
+        model.decoder.update(embed_dims=32, depth=1, num_heads=2)
+    elif model.type == 'MoCo':
+        model.neck.update(in_channels=width, hid_channels=32)
+    elif model.type == 'ImageClassifier':
+        if model.neck:
+            model.neck[1].input_features = width
+        model.head.in_channels = width
+        if model.head.type == 'MobileFormerClsHead':
+            model.head.update(token_dims=tokens, hidden_channels=32)
+        if model.head.type == 'TransformerProbeHead':
+            model.head.update(embed_dims=32, num_heads=2)
+            if 'token_dims' in model.head:
+                model.head.token_dims = tokens
+
+    def visit(node):
+        if node.get('type') == 'LaptopObjectsDataset':
+            node.update(data_root=str(tmp / 'laptop'), img_size=64, num_train=2, num_val=1)
+        if node.get('type') == 'RandomResizedCrop':
+            node['scale'] = 64
+        if node.get('type') == 'DemoCocoDataset':
+            node.update(data_root=str(tmp / 'coco'),
+                        demo_settings=dict(num_train=8, num_val=4, image_size=(64, 80),
+                                           object_size=(20, 48), seed=1))
+        if node.get('type') == 'CocoMetric':
+            node['ann_file'] = str(tmp / 'coco' / 'annotations' / 'instances_val.json')
+
+    _walk(cfg._cfg_dict, visit)
+    iter_based = cfg.get('train_cfg') and cfg.train_cfg.get('type') == 'IterBasedTrainLoop'
+    if cfg.get('train_cfg'):
+        if iter_based:
+            cfg.train_cfg.max_iters = 2
+        else:
+            cfg.train_cfg.max_epochs = 1
+        if 'val_interval' in cfg.train_cfg:
+            cfg.train_cfg.val_interval = 2 if iter_based else 1
+        cfg.default_hooks.checkpoint.interval = 2 if iter_based else 1
+        cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+        if model.type not in ('RetinaNet', 'DETR', 'ConditionalDETR'):
+            cfg.train_dataloader.batch_size = 8
+    cfg.log_level = 'WARNING'
+    out = tmp / 'configs' / Path(config).name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg.dump(out)
+    return str(out)
+
+
+def write_plan(tmp: Path, name: str, broken_moco: bool = False) -> Path:
+    plan = Config.fromfile(LAPTOP_PLAN)
+    for entry in plan.pretrainings + plan.evaluations:
+        if entry.get('config'):
+            entry['config'] = shrink(entry['config'], tmp)
+    if broken_moco:
+        moco = next(p for p in plan.pretrainings if p['name'] == 'mocov2')
+        moco['cfg_options'] = ['model.neck.in_channels=7']  # a shape error at iteration 1
+    path = tmp / name
+    path.write_text(
+        f'title = {plan.title!r}\npretrainings = {plan.pretrainings!r}\n'
+        f'evaluations = {plan.evaluations!r}\nlauncher = dict(type="local")\nseeds = [0]\n')
+    return path
+
+
+def stage_times(work: Path) -> dict:
+    return {str(p.relative_to(work)): p.stat().st_mtime_ns
+            for p in work.glob('*/*/stage.json')}
+
+
+def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    work = tmp_path / 'compare'
+
+    # 1. MoCo-v2 breaks: the pipeline stops there, naming the stage and its log
+    broken = write_plan(tmp_path, 'broken.py', broken_moco=True)
+    with pytest.raises(tool.StageFailed, match=r"stage 'pretrain' of pre-training 'mocov2' "
+                       r'\(seed 0\) failed .*mocov2_seed0/pretrain/stage.log'):
+        tool.main([str(broken), '--work-dir', str(work)])
+    before = stage_times(work)
+    assert {Path(k).parts[0] for k in before} == {'qbheat_seed0', 'qbheat_frozen_op_seed0'}
+    assert len(before) == 2 * 8  # pretrain, extract and six evaluations per finished row
+    assert not (work / 'mocov2_seed0' / 'pretrain' / 'stage.json').exists()
+
+    # 2. fixed and rerun: the finished stages are not run again, the rest completes
+    fixed = write_plan(tmp_path, 'fixed.py')
+    table = tool.main([str(fixed), '--work-dir', str(work)])
+    after = stage_times(work)
+    assert {k: after[k] for k in before} == before
+    assert len(after) == 4 * 8 + 6  # four pre-trained rows, the random row's evaluations
+
+    # every row and column filled from a real run
+    names = ['linear', 'tran1', 'knn', 'retinanet', 'detr', 'cond_detr']
+    assert [t['name'] for t in table] == ['qbheat', 'qbheat_frozen_op', 'mocov2',
+                                          'supervised', 'random']
+    for t in table:
+        for name in names:
+            cell = t['cells'][name]
+            assert len(cell['values']) == 1, (t['name'], name)
+            assert 0 <= cell['values'][0] <= 100
+            record = json.loads((Path(cell['dirs'][0]) / 'stage.json').read_text())
+            assert record['value'] * (100 if name in ('retinanet', 'detr', 'cond_detr')
+                                      else 1) == pytest.approx(cell['values'][0])
+    # the random row's evaluations ran without a checkpoint
+    record = json.loads((work / 'random_seed0' / 'linear' / 'stage.json').read_text())
+    assert 'model.backbone.init_cfg=None' in record['command']
+    # the frozen-operator row kept A = B = 0
+    import torch
+    frozen = torch.load(work / 'qbheat_frozen_op_seed0' / 'pretrain' / 'iter_2.pth',
+                        weights_only=False)['state_dict']
+    assert frozen['neck.A'].abs().sum() == 0
+    # the k-NN monitor logged before the first and after the last iteration
+    for row in ('qbheat', 'mocov2'):  # MoCo-v2's failed first run is not in its record
+        stage = json.loads((work / f'{row}_seed0' / 'pretrain' / 'stage.json').read_text())
+        assert [step for step, _ in stage['knn_monitor']] == [0, 2]
+
+    text = (work / 'results.md').read_text()
+    assert text.count('\n| ') == 6 and 'not run' not in text
+    assert '[' in text and '](qbheat_seed0/linear)' in text
+    rows = list(csv.DictReader(open(work / 'results.csv')))
+    assert [r['pretraining'] for r in rows] == [t['name'] for t in table]
+    assert all(rows[0][n] for n in names + ['pretrain_minutes'])
+    assert rows[-1]['pretrain_minutes'] == ''  # the random row has no pre-training
+    assert (work / 'results.png').stat().st_size > 10_000
+
+    # 3. --report-only rebuilds the same table without running anything
+    again = tool.main([str(fixed), '--work-dir', str(work), '--report-only'])
+    assert [t['cells'] for t in again] == [t['cells'] for t in table]
+    assert stage_times(work) == after
+
+
+def test_summary_spread_over_seeds_and_table_cells(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    plan = dict(title='t', evaluations=[dict(name='linear', label='linear', scale=1.0),
+                                        dict(name='ap', label='AP', scale=100)],
+                pretrainings=[dict(name='a', label='A', config='x.py'),
+                              dict(name='r', label='random', config=None)])
+
+    def row(name, seed, linear, ap, seconds=None):
+        stages = {'linear': dict(value=linear, dir=str(tmp_path / f'{name}{seed}/linear')),
+                  'ap': dict(value=ap, dir=str(tmp_path / f'{name}{seed}/ap'))}
+        if seconds is not None:
+            stages['pretrain'] = dict(seconds=seconds, dir=str(tmp_path / f'{name}{seed}/p'),
+                                      knn_monitor=[[0, 10.], [4, 30.]])
+        return dict(pretraining=name, seed=seed, stages=stages)
+
+    rows = [row('a', 0, 60., 0.20, 120.), row('a', 1, 64., 0.30, 180.), row('r', 0, 50., 0.1)]
+    table = tool.summarise(plan, rows)
+    a = table[0]['cells']
+    assert a['linear']['mean'] == pytest.approx(62.) and a['linear']['spread'] == 4.
+    assert a['ap']['values'] == pytest.approx([20., 30.])
+    assert a['pretrain']['mean'] == pytest.approx(2.5)  # minutes
+    text = tool.markdown(plan, table, str(tmp_path))
+    assert '| A | 62.0 (spread 4.0: [60.0](a0/linear), [64.0](a1/linear)) |' in text
+    assert '| random | [50.0](r0/linear) | [10.0](r0/ap) | - |' in text
+    assert '- A: 0: 10.0, 4: 30.0' in text
+
+
+def test_paper_plan_dry_run_prints_the_distributed_pipeline(capsys, tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    assert tool.main([str(PAPER_PLAN), '--work-dir', str(tmp_path), '--dry-run']) == []
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 * 7 + 5  # pretrain, extract, 5 evaluations; random: 5
+    assert all('tools/dist_train.sh' in line for line in out if 'pretrain:' in line)
+    assert sum('tools/torchrun.sh 8' in line and 'knn_eval.py' in line for line in out) == 5
+    random_tran1 = next(line for line in out if line.startswith('[random seed 0] tran1'))
+    assert 'model.backbone.init_cfg=None model.head.norm_input=True' in random_tran1
+    assert not list(tmp_path.glob('*/*/stage.json'))
+    tool.main([str(PAPER_PLAN), '--work-dir', str(tmp_path), '--dry-run', '--plan-options',
+               'launcher.type=slurm', 'launcher.partition=gpu'])
+    out = capsys.readouterr().out
+    assert 'GPUS=8 ' in out and 'tools/slurm_train.sh gpu qbheat_s0' in out
+    assert 'srun -p gpu' in out and '--launcher slurm' in out
+
+
+@pytest.mark.parametrize('plan, match', [
+    ("pretrainings = []\nevaluations = []\n", 'non-empty'),
+    ("pretrainings = [dict(name='a', config=None)]\n"
+     "evaluations = [dict(name='e', config='configs/knn/knn_mobileformer-294m_in1k.py')]\n",
+     'needs a `metric`'),
+    ("pretrainings = [dict(name='a', config='nope.py')]\n"
+     "evaluations = [dict(name='e', metric='m', config='nope.py')]\n", 'config not found'),
+    ("pretrainings = [dict(name='a', config=None), dict(name='a', config=None)]\n"
+     "evaluations = [dict(name='e', metric='m', config='nope.py')]\n", 'unique `name`'),
+])
+def test_bad_plans_are_named(tmp_path, plan, match):
+    path = tmp_path / 'plan.py'
+    path.write_text(plan)
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        load_tool('compare_pretrainings.py').main([str(path), '--work-dir', str(tmp_path)])

@@ -1,0 +1,470 @@
+"""Compare pre-trainings of one backbone: pre-train, extract, probe, detect, tabulate.
+
+    python tools/compare_pretrainings.py PLAN --work-dir DIR [--seeds 0 1]
+        [--only NAME ...] [--dry-run] [--report-only] [--plan-options k=v ...]
+
+PLAN is a config file (``configs/pipelines/laptop.py``, ``configs/pipelines/paper_in1k.py``)
+with three entries:
+
+- ``pretrainings``: a list of ``dict(name, label, config, cfg_options=[...])``; a
+  ``config`` of None is the random-init row (nothing to pre-train);
+- ``evaluations``: a list of ``dict(name, label, config, metric, kind='train' | 'knn',
+  scale=1.0)``: a frozen-backbone config (probe or detector, trained by
+  ``tools/train.py``; its last validation's ``metric`` is the result) or a k-NN config
+  (``tools/analysis/knn_eval.py``); ``scale`` multiplies the logged value for the table
+  (100 turns COCO's mAP fraction into AP in percent); ``cfg_options`` for every run,
+  ``random_cfg_options`` for the random row only;
+- ``launcher``: ``dict(type='local')`` (one process each), ``dict(type='dist', gpus=8)``
+  (``tools/dist_train.sh`` / ``tools/torchrun.sh``) or ``dict(type='slurm',
+  partition=..., gpus=8)`` (``tools/slurm_train.sh`` / ``srun``).
+
+For each pre-training and seed, in order: ``pretrain`` (``tools/train.py CONFIG``),
+``extract`` (``tools/model_converters/extract_backbone.py`` of its last checkpoint), then
+every evaluation with ``model.backbone.init_cfg.checkpoint`` set to the extracted
+backbone (``model.backbone.init_cfg=None`` for the random row). Every stage runs in its
+own process with its own work dir, ``DIR/<name>_seed<S>/<stage>/``, and writes
+``stage.json`` when it succeeds; a rerun skips finished stages, so an interrupted or
+failed pipeline continues where it stopped. A failing stage stops the pipeline with the
+stage, the pre-training, the seed and its log named.
+
+Written to DIR: ``results.md`` (rows: pre-trainings; columns: the evaluations and the
+pre-training time; every cell links to its run directory; mean and spread over seeds),
+``results.csv`` (the same table), ``results.json`` (every run) and ``results.png`` (a
+grouped bar chart). ``--dry-run`` prints every command without running it;
+``--report-only`` tabulates the stages that have finished.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from glob import glob
+from statistics import mean
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+KNN = osp.join(REPO, 'tools', 'analysis', 'knn_eval.py')
+EXTRACT = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
+STAGE_FILE = 'stage.json'
+
+
+class StageFailed(RuntimeError):
+    """A stage of the pipeline exited with an error."""
+
+
+# ---- the plan -------------------------------------------------------------------------
+def load_plan(path: str, options: dict | None = None) -> dict:
+    """Read and check a plan config; returns plain dicts."""
+    from mmengine.config import Config
+
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'plan file not found: {path}')
+    cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
+    plan = dict(pretrainings=[dict(p) for p in cfg.get('pretrainings', [])],
+                evaluations=[dict(e) for e in cfg.get('evaluations', [])],
+                launcher=dict(cfg.get('launcher', dict(type='local'))),
+                seeds=list(cfg.get('seeds', [0])), title=cfg.get('title', osp.basename(path)))
+    if not plan['pretrainings'] or not plan['evaluations']:
+        raise ValueError(f'{path} needs non-empty `pretrainings` and `evaluations` lists')
+    for kind, entries in (('pretrainings', plan['pretrainings']),
+                          ('evaluations', plan['evaluations'])):
+        names = [e.get('name') for e in entries]
+        if None in names or len(set(names)) != len(names):
+            raise ValueError(f'every entry of `{kind}` in {path} needs a unique `name`, '
+                             f'got {names}')
+    for p in plan['pretrainings']:
+        p.setdefault('label', p['name'])
+        p['cfg_options'] = list(p.get('cfg_options', []))
+        if p.get('config') is not None and not osp.isfile(_abs(p['config'])):
+            raise FileNotFoundError(f"pre-training {p['name']!r}: config not found: "
+                                    f"{p['config']}")
+    for e in plan['evaluations']:
+        e.setdefault('label', e['name'])
+        e.setdefault('kind', 'train')
+        e.setdefault('scale', 1.0)
+        e['cfg_options'] = list(e.get('cfg_options', []))
+        e['random_cfg_options'] = list(e.get('random_cfg_options', []))
+        if e['kind'] not in ('train', 'knn'):
+            raise ValueError(f"evaluation {e['name']!r}: kind must be 'train' or 'knn', "
+                             f"got {e['kind']!r}")
+        if 'metric' not in e:
+            raise ValueError(f"evaluation {e['name']!r} needs a `metric` (the logged key, "
+                             "e.g. 'accuracy/top1' or 'coco/bbox_mAP')")
+        if not osp.isfile(_abs(e['config'])):
+            raise FileNotFoundError(f"evaluation {e['name']!r}: config not found: "
+                                    f"{e['config']}")
+    launcher = plan['launcher']
+    if launcher.get('type') not in ('local', 'dist', 'slurm'):
+        raise ValueError(f"launcher.type must be 'local', 'dist' or 'slurm', got "
+                         f"{launcher.get('type')!r}")
+    if launcher['type'] == 'slurm' and not launcher.get('partition'):
+        raise ValueError('a slurm launcher needs launcher.partition')
+    return plan
+
+
+def _abs(path: str) -> str:
+    return path if osp.isabs(path) else osp.join(REPO, path)
+
+
+# ---- commands -------------------------------------------------------------------------
+def train_command(launcher: dict, config: str, work_dir: str, options: list[str],
+                  job: str) -> tuple[list[str], dict]:
+    """(argv, extra environment) of one ``tools/train.py`` run under ``launcher``."""
+    opts = ['--cfg-options', *options] if options else []
+    kind = launcher['type']
+    if kind == 'local':
+        return [sys.executable, TRAIN, _abs(config), '--work-dir', work_dir, *opts], {}
+    gpus = str(launcher.get('gpus', 8))
+    if kind == 'dist':
+        return [osp.join(REPO, 'tools', 'dist_train.sh'), _abs(config), gpus,
+                '--work-dir', work_dir, *opts], {}
+    return ([osp.join(REPO, 'tools', 'slurm_train.sh'), launcher['partition'], job,
+             _abs(config), work_dir, *opts], {'GPUS': gpus})
+
+
+def knn_command(launcher: dict, config: str, work_dir: str, checkpoint: str | None,
+                options: list[str], job: str) -> tuple[list[str], dict]:
+    """(argv, extra environment) of one ``tools/analysis/knn_eval.py`` run."""
+    args = [_abs(config), '--work-dir', work_dir,
+            *(['--checkpoint', checkpoint] if checkpoint else ['--random']),
+            *(['--cfg-options', *options] if options else [])]
+    kind = launcher['type']
+    if kind == 'local':
+        return [sys.executable, KNN, *args], {}
+    gpus = str(launcher.get('gpus', 8))
+    if kind == 'dist':
+        return [osp.join(REPO, 'tools', 'torchrun.sh'), gpus, KNN, *args], {}
+    per_node = str(min(int(gpus), int(launcher.get('gpus_per_node', 8))))
+    return (['srun', '-p', launcher['partition'], f'--job-name={job}',
+             f'--gres=gpu:{per_node}', f'--ntasks={gpus}', f'--ntasks-per-node={per_node}',
+             '--kill-on-bad-exit=1', 'python', '-u', KNN, *args, '--launcher', 'slurm'], {})
+
+
+def run(cmd: list[str], env: dict, log: str, stage: str) -> float:
+    """Run ``cmd`` with its output in ``log``; returns seconds; raises StageFailed."""
+    os.makedirs(osp.dirname(log), exist_ok=True)
+    start = time.time()
+    with open(log, 'w') as out:
+        out.write('$ ' + ' '.join(shlex.quote(c) for c in cmd) + '\n')
+        out.flush()
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+                              env={**os.environ, **env})
+    if proc.returncode:
+        tail = ''.join(open(log).readlines()[-5:])
+        raise StageFailed(f'{stage} failed with exit status {proc.returncode}; its log is '
+                          f'{log}. Last lines:\n{tail}Fix the cause and rerun the same '
+                          'command: finished stages are not run again.')
+    return time.time() - start
+
+
+# ---- reading results ------------------------------------------------------------------
+def scalar_records(work_dir: str, latest_only: bool = False) -> list[dict]:
+    """The records of the run's ``vis_data/scalars.json`` files, oldest run first (MMEngine
+    names each run's folder by its start time); ``latest_only``: the last run's only."""
+    paths = sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    records = []
+    for path in paths[-1:] if latest_only else paths:
+        with open(path) as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def last_value(work_dir: str, metric: str) -> float | None:
+    """The last logged ``metric`` of a run (its final validation), or None."""
+    values = [r[metric] for r in scalar_records(work_dir) if metric in r]
+    return float(values[-1]) if values else None
+
+
+def knn_trajectory(work_dir: str) -> list[list[float]]:
+    """``[[iteration, knn/top1], ...]`` logged by a KNNMonitorHook in the last run."""
+    return [[r.get('step', 0), r['knn/top1']]
+            for r in scalar_records(work_dir, latest_only=True) if 'knn/top1' in r]
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint MMEngine wrote last (its ``last_checkpoint`` file)."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        path = open(marker).read().strip()
+        if osp.isfile(path):
+            return path
+        local = osp.join(work_dir, osp.basename(path))  # the work dir was moved
+        if osp.isfile(local):
+            return local
+    raise FileNotFoundError(f'no checkpoint in {work_dir} (no last_checkpoint file): did '
+                            'the pre-training config save one at its end?')
+
+
+def read_stage(stage_dir: str) -> dict | None:
+    path = osp.join(stage_dir, STAGE_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_stage(stage_dir: str, record: dict) -> dict:
+    os.makedirs(stage_dir, exist_ok=True)
+    tmp = osp.join(stage_dir, STAGE_FILE + '.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(record, f, indent=2)
+    os.replace(tmp, osp.join(stage_dir, STAGE_FILE))
+    return record
+
+
+# ---- the pipeline ---------------------------------------------------------------------
+def run_row(plan: dict, pre: dict, seed: int, work_dir: str, dry_run: bool,
+            report_only: bool) -> dict:
+    """Every stage of one pre-training and seed; returns the row's records."""
+    launcher = plan['launcher']
+    row_dir = osp.join(work_dir, f"{pre['name']}_seed{seed}")
+    seed_opt = [f'randomness.seed={seed}']
+    row = dict(pretraining=pre['name'], label=pre['label'], seed=seed, dir=row_dir,
+               stages={})
+
+    def stage(name: str, make_cmd, finish) -> dict | None:
+        stage_dir = osp.join(row_dir, name)
+        done = read_stage(stage_dir)
+        where = f"stage {name!r} of pre-training {pre['name']!r} (seed {seed})"
+        if done is None and not report_only:
+            cmd, env = make_cmd(stage_dir)
+            if dry_run:
+                prefix = ' '.join(f'{k}={v}' for k, v in env.items())
+                print(f'[{pre["name"]} seed {seed}] {name}: {prefix + " " if prefix else ""}'
+                      + ' '.join(shlex.quote(c) for c in cmd))
+                return None
+            print(f'[{pre["name"]} seed {seed}] {name} ...', flush=True)
+            seconds = run(cmd, env, osp.join(stage_dir, 'stage.log'), where)
+            done = write_stage(stage_dir, dict(finish(stage_dir), seconds=seconds,
+                                               command=cmd))
+            print(f'[{pre["name"]} seed {seed}] {name} done in {seconds / 60:.1f} min'
+                  + (f": {done['value']:.4g}" if 'value' in done else ''), flush=True)
+        if done is not None:
+            row['stages'][name] = dict(done, dir=stage_dir)
+        return done
+
+    backbone = None
+    if pre.get('config') is not None:
+        job = f"{pre['name']}_s{seed}"
+        pretrain = stage(
+            'pretrain',
+            lambda d: train_command(launcher, pre['config'], d,
+                                    pre['cfg_options'] + seed_opt, job),
+            lambda d: dict(checkpoint=last_checkpoint(d), knn_monitor=knn_trajectory(d)))
+        if pretrain is None and not dry_run:  # report only: nothing further has run
+            return row
+        checkpoint = pretrain['checkpoint'] if pretrain else '<last checkpoint of pretrain>'
+        extracted = stage(
+            'extract',
+            lambda d: ([sys.executable, EXTRACT, checkpoint, osp.join(d, 'backbone.pth')],
+                       {}),
+            lambda d: dict(backbone=osp.join(d, 'backbone.pth')))
+        if extracted is None and not dry_run:
+            return row
+        backbone = osp.join(row_dir, 'extract', 'backbone.pth')
+    for ev in plan['evaluations']:
+        init = ([f'model.backbone.init_cfg.checkpoint={backbone}'] if backbone
+                else ['model.backbone.init_cfg=None', *ev['random_cfg_options']])
+        options = ev['cfg_options'] + seed_opt
+        job = f"{pre['name']}_{ev['name']}_s{seed}"
+        if ev['kind'] == 'knn':
+            stage(ev['name'],
+                  lambda d, ev=ev, options=options, job=job: knn_command(
+                      launcher, ev['config'], d, backbone, options, job),
+                  lambda d, ev=ev: dict(metric=ev['metric'], value=_knn_value(d, ev)))
+        else:
+            stage(ev['name'],
+                  lambda d, ev=ev, options=options, init=init, job=job: train_command(
+                      launcher, ev['config'], d, init + options, job),
+                  lambda d, ev=ev: dict(metric=ev['metric'], value=_train_value(d, ev)))
+    return row
+
+
+def _train_value(stage_dir: str, ev: dict) -> float:
+    value = last_value(stage_dir, ev['metric'])
+    if value is None:
+        raise StageFailed(f"{ev['name']} finished but logged no {ev['metric']!r} in "
+                          f'{stage_dir}/*/vis_data/scalars.json: does its config validate '
+                          'at the end, with that metric?')
+    return value
+
+
+def _knn_value(stage_dir: str, ev: dict) -> float:
+    with open(osp.join(stage_dir, 'knn_results.json')) as f:
+        metrics = json.load(f)['metrics']
+    if ev['metric'] not in metrics:
+        raise StageFailed(f"k-NN evaluation logged {sorted(metrics)}, not {ev['metric']!r}")
+    return float(metrics[ev['metric']])
+
+
+# ---- the table ------------------------------------------------------------------------
+def summarise(plan: dict, rows: list[dict]) -> list[dict]:
+    """One entry per pre-training: per evaluation the values over seeds, mean, spread."""
+    table = []
+    for pre in plan['pretrainings']:
+        runs = [r for r in rows if r['pretraining'] == pre['name']]
+        entry = dict(name=pre['name'], label=pre['label'], cells={})
+        for ev in plan['evaluations'] + [dict(name='pretrain', scale=1 / 60)]:
+            found = [(r['seed'], r['stages'][ev['name']]) for r in runs
+                     if ev['name'] in r['stages']]
+            key = 'seconds' if ev['name'] == 'pretrain' else 'value'
+            values = [s[key] * ev['scale'] for _, s in found]
+            entry['cells'][ev['name']] = dict(
+                values=values, seeds=[seed for seed, _ in found],
+                dirs=[s['dir'] for _, s in found],
+                mean=mean(values) if values else None,
+                spread=max(values) - min(values) if len(values) > 1 else None)
+        monitors = [r['stages']['pretrain'].get('knn_monitor') for r in runs
+                    if 'pretrain' in r['stages']]
+        entry['knn_monitor'] = [m for m in monitors if m]
+        table.append(entry)
+    return table
+
+
+def _cell(cell: dict, work_dir: str, digits: int) -> str:
+    if cell['mean'] is None:
+        return 'not run'
+    links = [f'[{v:.{digits}f}]({osp.relpath(d, work_dir)})'
+             for v, d in zip(cell['values'], cell['dirs'])]
+    if len(links) == 1:
+        return links[0]
+    return f"{cell['mean']:.{digits}f} (spread {cell['spread']:.{digits}f}: {', '.join(links)})"
+
+
+def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
+    evals = plan['evaluations']
+    seeds = sorted({s for t in table for c in t['cells'].values() for s in c['seeds']})
+    head = ['pre-training'] + [e['label'] for e in evals] + ['pre-training time (min)']
+    lines = [f"# {plan['title']}", '',
+             f"Seeds: {', '.join(map(str, seeds)) or 'none finished'}. Each number links "
+             'to the run directory whose log it comes from; with several seeds a cell '
+             'shows the mean, the spread (max - min) and each seed.', '',
+             '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for t in table:
+        cells = [_cell(t['cells'][e['name']], work_dir, 1)
+                 for e in evals]
+        pre = t['cells']['pretrain']
+        cells.append('-' if pre['mean'] is None and t['name'] in _random_rows(plan)
+                     else _cell(pre, work_dir, 1))
+        lines.append(f"| {t['label']} | " + ' | '.join(cells) + ' |')
+    monitored = [t for t in table if t['knn_monitor']]
+    if monitored:
+        lines += ['', 'k-NN top-1 of the encoder during pre-training (KNNMonitorHook; '
+                  'iteration: top-1 %, first seed):', '']
+        for t in monitored:
+            points = ', '.join(f'{int(i)}: {v:.1f}' for i, v in t['knn_monitor'][0])
+            lines.append(f"- {t['label']}: {points}")
+    return '\n'.join(lines) + '\n'
+
+
+def _random_rows(plan: dict) -> set:
+    return {p['name'] for p in plan['pretrainings'] if p.get('config') is None}
+
+
+def write_csv(plan: dict, table: list[dict], path: str) -> None:
+    names = [e['name'] for e in plan['evaluations']] + ['pretrain_minutes']
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['pretraining', 'seeds'] + names + [f'{n}_spread' for n in names])
+        for t in table:
+            cells = [t['cells'][e['name']] for e in plan['evaluations']]
+            cells.append(t['cells']['pretrain'])
+            seeds = sorted({s for c in cells for s in c['seeds']})
+            fmt = lambda v: '' if v is None else f'{v:.4f}'  # noqa: E731
+            writer.writerow([t['name'], ' '.join(map(str, seeds))]
+                            + [fmt(c['mean']) for c in cells]
+                            + [fmt(c['spread']) for c in cells])
+
+
+def bar_chart(plan: dict, table: list[dict], path: str) -> None:
+    """Grouped bars: one group per evaluation, one bar per pre-training."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    evals = plan['evaluations']
+    width = 0.8 / len(table)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(evals), 4))
+    for i, t in enumerate(table):
+        means = [t['cells'][e['name']]['mean'] or 0. for e in evals]
+        errors = [(t['cells'][e['name']]['spread'] or 0.) / 2 for e in evals]
+        xs = [j + (i - (len(table) - 1) / 2) * width for j in range(len(evals))]
+        ax.bar(xs, means, width, yerr=errors, label=t['label'], capsize=2)
+    ax.set_xticks(range(len(evals)), [e['label'] for e in evals], fontsize=8)
+    ax.set_ylabel('top-1 (%) / AP (%)')
+    ax.set_title(plan['title'], fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def report(plan: dict, rows: list[dict], work_dir: str) -> list[dict]:
+    table = summarise(plan, rows)
+    text = markdown(plan, table, work_dir)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    write_csv(plan, table, osp.join(work_dir, 'results.csv'))
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(plan=plan, runs=rows, table=table), f, indent=2)
+    bar_chart(plan, table, osp.join(work_dir, 'results.png'))
+    print(text)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('plan', help='plan config (configs/pipelines/*.py)')
+    parser.add_argument('--work-dir', required=True, help='folder for every run and table')
+    parser.add_argument('--seeds', nargs='+', type=int, help="default: the plan's `seeds`")
+    parser.add_argument('--only', nargs='+', metavar='NAME',
+                        help='run only these pre-trainings (the table keeps every row)')
+    parser.add_argument('--plan-options', nargs='+', action=DictAction,
+                        help='override plan entries, e.g. launcher.gpus=4')
+    parser.add_argument('--dry-run', action='store_true', help='print the commands only')
+    parser.add_argument('--report-only', action='store_true',
+                        help='tabulate the finished stages; run nothing')
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    plan = load_plan(args.plan, args.plan_options)
+    seeds = args.seeds if args.seeds is not None else plan['seeds']
+    plan['seeds'] = seeds
+    known = {p['name'] for p in plan['pretrainings']}
+    if args.only and set(args.only) - known:
+        raise ValueError(f'--only {sorted(set(args.only) - known)}: not in the plan '
+                         f'({sorted(known)})')
+    work_dir = osp.abspath(args.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    rows = []
+    start = time.time()
+    for pre in plan['pretrainings']:
+        skip = args.only and pre['name'] not in args.only
+        for seed in seeds:
+            rows.append(run_row(plan, pre, seed, work_dir, args.dry_run,
+                                args.report_only or bool(skip)))
+    if args.dry_run:
+        return []
+    if not args.report_only:
+        print(f'pipeline ran for {(time.time() - start) / 60:.1f} min', flush=True)
+    return report(plan, rows, work_dir)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (StageFailed, FileNotFoundError, ValueError) as e:
+        print(f'compare_pretrainings: {e}', file=sys.stderr)
+        sys.exit(1)
