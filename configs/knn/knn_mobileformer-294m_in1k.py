@@ -6,8 +6,9 @@
 #
 #   python tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
 #   tools/torchrun.sh 8 tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-default_scope = 'mmpretrain'
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -42,15 +43,5 @@ test_dataloader = dict(knn_loader, dataset=dict(type='ImageNet', data_root='data
 test_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_cfg = dict()
 
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    visualization=dict(type='VisualizationHook', enable=False))
-env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+default_hooks = dict(logger=dict(interval=50))
 randomness = dict(seed=0)

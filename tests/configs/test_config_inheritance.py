@@ -101,13 +101,27 @@ def local_bases(path: Path) -> list[Path]:
     return []
 
 
-ALL = sorted(p for p in CONFIGS.rglob('*.py') if 'laptop' not in p.parts)
+# configs/pipelines/ holds plans for tools/compare_pretrainings.py, not configs.
+# configs/laptop/ scales recipes down for the laptop comparison: each is the config it
+# shrinks plus a delta, so it may add one level above that config's own one.
+ALL = sorted(p for p in CONFIGS.rglob('*.py')
+             if 'laptop' not in p.parts and 'pipelines' not in p.parts)
+LAPTOP = sorted((CONFIGS / 'laptop').glob('*.py'))
+
+
+def depth(path: Path) -> int:
+    return max([1 + depth(base) for base in local_bases(path)], default=0)
 
 
 @pytest.mark.parametrize('path', ALL, ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_at_most_one_local_base_level(path):
     for base in local_bases(path):
         assert local_bases(base) == [], f'{path.name} -> {base.name} -> {local_bases(base)}'
+
+
+@pytest.mark.parametrize('path', LAPTOP, ids=lambda p: p.name)
+def test_laptop_configs_add_at_most_one_level(path):
+    assert depth(path) <= 2, f'{path.name} inherits {depth(path)} local levels'
 
 
 @pytest.mark.parametrize('path', [p for p in ALL if 'detection' not in p.parts],
