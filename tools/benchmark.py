@@ -75,20 +75,24 @@ def _fmt(value, spec: str) -> str:
 
 def comparison_table(result: dict) -> str:
     """The comparison as a Markdown table (ratios: the peer's time over QB-Heat's)."""
-    lines = ['| | backbone | ms per step | images/s | / QB-Heat | step memory (MiB) '
-             '| weights + grads + AdamW (MiB) |',
-             '|---|---|---|---|---|---|---|']
+    lines = ['| | backbone | ms per step | images/s | / QB-Heat | / QB-Heat, paired '
+             '| step memory (MiB) | weights + grads + AdamW (MiB) |',
+             '|---|---|---|---|---|---|---|---|']
     for name, row in result['rows'].items():
         lines.append(f'| {row["label"]} | {row["backbone"]} | {row["ms"]:.0f} | '
                      f'{_fmt(row["images_per_s"], ".1f")} | {row["ratio_to_qbheat"]:.2f}x | '
+                     f'{row["paired_ratio_to_qbheat"]:.2f}x | '
                      f'{_fmt(row.get("step_memory_mb"), ".0f")} | '
                      f'{_fmt(row.get("state_mb"), ".0f")} |')
     s = result['summary']
-    notes = [f'QB-Heat step / encoder floor = {s["step_over_floor"]:.2f}']
+    notes = [f'QB-Heat step / encoder floor = {s["step_over_floor"]:.2f} '
+             f'(paired {s["paired_step_over_floor"]:.2f})']
     if 'mocov2_over_qbheat' in s:
-        notes.append(f'MoCo-v2 / QB-Heat = {s["mocov2_over_qbheat"]:.2f}')
+        notes.append(f'MoCo-v2 / QB-Heat = {s["mocov2_over_qbheat"]:.2f} '
+                     f'(paired {s["paired_mocov2_over_qbheat"]:.2f})')
     if 'neck_decoder_share' in s:
-        notes.append(f'neck + decoder = {100 * s["neck_decoder_share"]:.1f} % of the step')
+        notes.append(f'neck + decoder = {100 * s["neck_decoder_share"]:.1f} % of the step '
+                     f'(paired {100 * s["paired_neck_decoder_share"]:.1f} %)')
     return '\n'.join(lines) + '\n\n' + '; '.join(notes)
 
 

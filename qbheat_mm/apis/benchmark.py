@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import statistics
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -31,7 +32,7 @@ from mmpretrain.structures import DataSample
 from qbheat_mm.utils.benchmark import qbheat_part_fns, step_memory_mb, time_interleaved
 
 __all__ = ['Peer', 'PEERS', 'OPTIMIZER_IMPLS', 'build_peer', 'peer_step', 'compare_peers',
-           'scaling_table']
+           'paired_ratio', 'scaling_table']
 
 REPO = Path(__file__).resolve().parents[2]
 OPTIMIZER_IMPLS = ('plain', 'foreach', 'fused')
@@ -166,6 +167,11 @@ def peer_step(model: nn.Module, kind: str, x: torch.Tensor, x2: Optional[torch.T
     return step
 
 
+def paired_ratio(times: Sequence[float], ref_times: Sequence[float]) -> float:
+    """Median over rounds of ``times[r] / ref_times[r]`` (both timed in round r)."""
+    return statistics.median(t / r for t, r in zip(times, ref_times))
+
+
 def _encoder_floor(model: nn.Module, x: torch.Tensor) -> Callable[[], None]:
     """Forward + backward of QB-Heat's encoder on the visible quarter alone."""
     return qbheat_part_fns(model, x)['encoder_quarter']
@@ -202,8 +208,9 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
     Returns:
         dict: ``setting`` and ``rows``, one per peer plus ``floor`` (and with
         ``with_parts`` the ``qbheat:neck`` and ``qbheat:decoder`` parts), each with
-        ``ms`` (median), ``times_ms``, ``images_per_s``, ``ratio_to_qbheat`` (its time /
-        QB-Heat's), ``step_memory_mb`` (see
+        ``ms`` (median), ``times_ms``, ``images_per_s``, ``ratio_to_qbheat`` (its median
+        / QB-Heat's), ``paired_ratio_to_qbheat`` (the median over rounds of its time /
+        QB-Heat's in the same round: steadier when other jobs come and go), ``step_memory_mb`` (see
         :func:`~qbheat_mm.utils.benchmark.step_memory_mb`), ``state_mb`` (weights,
         gradients, AdamW moments), ``params_m`` (trainable, millions) and ``loss``; and
         ``summary`` with the goals' ratios.
@@ -227,11 +234,13 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
         fns['qbheat:neck'], fns['qbheat:decoder'] = parts['neck'], parts['decoder']
     timings = time_interleaved(fns, device, rounds, warmup)
     ref = timings['qbheat']['median_ms']
+    ref_times = timings['qbheat']['times_ms']
     rows = {}
     for name, timing in timings.items():
         ms = timing['median_ms']
         owner = name.split(':')[0] if name != 'floor' else 'qbheat'
         row = dict(ms=ms, times_ms=timing['times_ms'], ratio_to_qbheat=ms / ref,
+                   paired_ratio_to_qbheat=paired_ratio(timing['times_ms'], ref_times),
                    images_per_s=batch_size / (ms / 1e3) if name in peers else None)
         if name in peers:
             peer = PEERS[name]
@@ -246,12 +255,18 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
                 f'its {name.split(":")[1]}')
             row.update(label=f'QB-Heat: {part} (fwd + bwd)', backbone=PEERS[owner].backbone)
         rows[name] = row
-    summary = dict(step_over_floor=ref / rows['floor']['ms'])
+    floor_times = rows['floor']['times_ms']
+    summary = dict(step_over_floor=ref / rows['floor']['ms'],
+                   paired_step_over_floor=paired_ratio(ref_times, floor_times))
     if 'mocov2' in rows:
         summary['mocov2_over_qbheat'] = rows['mocov2']['ms'] / ref
+        summary['paired_mocov2_over_qbheat'] = rows['mocov2']['paired_ratio_to_qbheat']
     if with_parts:
         summary['neck_decoder_share'] = (rows['qbheat:neck']['ms']
                                          + rows['qbheat:decoder']['ms']) / ref
+        parts = [a + b for a, b in zip(rows['qbheat:neck']['times_ms'],
+                                       rows['qbheat:decoder']['times_ms'])]
+        summary['paired_neck_decoder_share'] = paired_ratio(parts, ref_times)
     return dict(setting=dict(img_size=img_size, batch_size=batch_size, rounds=rounds,
                              warmup=warmup, device=str(device), peers=peers,
                              **{k: str(v) for k, v in step_options.items()}),
@@ -273,7 +288,8 @@ def scaling_table(peers: Sequence[str] = ('qbheat', 'mocov2'),
             result = compare_peers(peers, img_size, batch_size, with_parts=False, **kwargs)
             table.append(dict(
                 img_size=img_size, batch_size=batch_size,
-                rows={name: {k: row[k] for k in ('ms', 'images_per_s', 'ratio_to_qbheat')}
+                rows={name: {k: row[k] for k in ('ms', 'images_per_s', 'ratio_to_qbheat',
+                                                  'paired_ratio_to_qbheat')}
                       for name, row in result['rows'].items()},
                 summary=result['summary']))
     return table

@@ -63,6 +63,8 @@ def test_comparison_times_every_peer_with_finite_positive_numbers():
         assert math.isfinite(row['ms']) and row['ms'] > 0, name
         assert len(row['times_ms']) == 2
         assert row['ratio_to_qbheat'] == pytest.approx(row['ms'] / rows['qbheat']['ms'])
+        ratios = sorted(t / r for t, r in zip(row['times_ms'], rows['qbheat']['times_ms']))
+        assert row['paired_ratio_to_qbheat'] == pytest.approx((ratios[0] + ratios[1]) / 2)
     for name in PEERS:
         row = rows[name]
         assert row['images_per_s'] == pytest.approx(2 / (row['ms'] / 1e3))
@@ -73,6 +75,7 @@ def test_comparison_times_every_peer_with_finite_positive_numbers():
     assert rows['mae']['params_m'] > rows['qbheat']['params_m'] > rows['mocov2']['params_m']
     summary = result['summary']
     assert summary['step_over_floor'] == pytest.approx(rows['qbheat']['ms'] / rows['floor']['ms'])
+    assert summary['paired_mocov2_over_qbheat'] == rows['mocov2']['paired_ratio_to_qbheat']
     assert summary['neck_decoder_share'] == pytest.approx(
         (rows['qbheat:neck']['ms'] + rows['qbheat:decoder']['ms']) / rows['qbheat']['ms'])
 

@@ -22,6 +22,7 @@ def test_speed_options_time_every_variant_and_check_the_loss(tmp_path, capsys):
         assert row['ms'] > 0 and len(row['times_ms']) == 2, name
         assert row['same_loss'] and row['loss_rel_diff'] <= tool.SAME_LOSS_RTOL, name
         assert row['speedup'] == pytest.approx(rows['plain']['ms'] / row['ms'])
+        assert row['paired_speedup'] > 0
     assert rows['plain']['speedup'] == 1
     assert json.loads(out.read_text())['setting']['batch_size'] == 4
     assert '| fused AdamW |' in capsys.readouterr().out
