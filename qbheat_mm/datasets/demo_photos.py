@@ -1,16 +1,13 @@
 """A tiny photo dataset generated on first use from the photographs bundled with scikit-image."""
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Callable, Dict, Tuple
 
 import cv2
 import numpy as np
 
-from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
+from .generated import SPLITS, GeneratedSplitDataset, generate_once
 
 
 def _motorcycle() -> np.ndarray:
@@ -37,8 +34,6 @@ PHOTOS: Dict[str, Callable[[], np.ndarray]] = {
     'retina': _loader('retina'),
     'motorcycle': _motorcycle,
 }
-SPLITS = ('train', 'val')
-
 
 def _random_crop(photo: np.ndarray, rng: np.random.Generator,
                  scale: Tuple[float, float]) -> np.ndarray:
@@ -83,22 +78,8 @@ def prepare_demo_photos(root: str = 'data/demo',
     """
     settings = dict(img_size=img_size, num_train=num_train, num_val=num_val,
                     scale=list(scale), seed=seed, photos=list(PHOTOS))
-    settings_file = osp.join(root, 'meta', 'settings.json')
-    if osp.isfile(settings_file):
-        with open(settings_file) as f:
-            existing = json.load(f)
-        if existing != settings:
-            raise ValueError(f'{root} holds a demo dataset generated with {existing}, not '
-                             f'{settings}; delete {root} or choose another root')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        raise ValueError(f'{root} exists but is not a generated demo dataset (no '
-                         f'meta/settings.json); delete it or choose another root')
 
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.demo_photos-', dir=parent)
-    try:
+    def write(folder: str) -> dict:
         rng = np.random.default_rng(seed)
         lines = {split: [] for split in SPLITS}
         for label, (name, load) in enumerate(PHOTOS.items()):
@@ -108,31 +89,17 @@ def prepare_demo_photos(root: str = 'data/demo',
                 crop = _random_crop(photo, rng, scale)
                 img = cv2.resize(crop, (img_size, img_size), interpolation=cv2.INTER_AREA)
                 rel = f'{name}/{k:03d}.png'
-                os.makedirs(osp.join(tmp, split, name), exist_ok=True)
+                os.makedirs(osp.join(folder, split, name), exist_ok=True)
                 # skimage gives RGB; cv2 writes BGR.
-                cv2.imwrite(osp.join(tmp, split, rel), img[..., ::-1])
+                cv2.imwrite(osp.join(folder, split, rel), img[..., ::-1])
                 lines[split].append(f'{rel} {label}')
-        os.makedirs(osp.join(tmp, 'meta'))
-        for split in SPLITS:
-            with open(osp.join(tmp, 'meta', f'{split}.txt'), 'w') as f:
-                f.write('\n'.join(lines[split]) + '\n')
-        with open(osp.join(tmp, 'meta', 'settings.json'), 'w') as f:
-            json.dump(settings, f, indent=1)
-        try:
-            if osp.isdir(root):
-                os.rmdir(root)  # empty (checked above)
-            os.rename(tmp, root)
-        except OSError:
-            # Another process published the same dataset first: keep theirs.
-            if not osp.isfile(settings_file):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+        return lines
+
+    return generate_once(root, settings, 'demo photos', write)
 
 
 @DATASETS.register_module()
-class DemoPhotoDataset(CustomDataset):
+class DemoPhotoDataset(GeneratedSplitDataset):
     """Random crops of scikit-image's bundled photographs, generated on first use.
 
     The label of each image is the index of its source photograph (a toy classification
@@ -160,12 +127,6 @@ class DemoPhotoDataset(CustomDataset):
                  num_val: int = 8,
                  seed: int = 0,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
-        prepare_demo_photos(data_root, img_size=img_size, num_train=num_train,
-                            num_val=num_val, seed=seed)
-        super().__init__(
-            data_root=data_root,
-            ann_file=f'meta/{split}.txt',
-            data_prefix=split,
-            **kwargs)
+        super().__init__(data_root, split, prepare_demo_photos,
+                         dict(img_size=img_size, num_train=num_train, num_val=num_val,
+                              seed=seed), **kwargs)

@@ -24,24 +24,20 @@ Layout (MMPretrain's ``filename label`` annotation files)::
     root/train/<class>/<k>.png   root/meta/train.txt
     root/val/<class>/<k>.png     root/meta/val.txt     root/meta/settings.json
 """
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
-from typing import Dict, List, Tuple
+from typing import Tuple
 
 import cv2
 import numpy as np
-from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
 
 from .bundled_photos import OBJECT_CROPS, load_object, load_photo
+from .generated import SPLITS, GeneratedSplitDataset, generate_once
 
 LAPTOP_CLASSES: Tuple[str, ...] = tuple(OBJECT_CROPS)
 LAPTOP_BACKGROUNDS: Tuple[str, ...] = ('brick', 'grass', 'gravel', 'hubble_deep_field',
                                        'immunohistochemistry', 'retina', 'rocket')
-SPLITS = ('train', 'val')
 OBJECT_SCALE = (0.4, 0.9)  # longer side of the object / image side
 MAX_ROTATION = 25.  # degrees
 GREY_PROB = 0.5
@@ -140,57 +136,31 @@ def prepare_laptop_objects(root: str = 'data/laptop_objects',
         str: ``root``.
     """
     settings = _settings(img_size, num_train, num_val, seed)
-    settings_file = osp.join(root, 'meta', 'settings.json')
-    if osp.isfile(settings_file):
-        with open(settings_file) as f:
-            existing = json.load(f)
-        if existing != settings:
-            raise ValueError(f'{root} holds a laptop-objects set generated with {existing}, '
-                             f'not {settings}; delete {root} or choose another root')
-        return root
-    if osp.isdir(root) and os.listdir(root):
-        raise ValueError(f'{root} exists but is not a generated laptop-objects set (no '
-                         'meta/settings.json); delete it or choose another root')
 
-    objects: Dict[str, np.ndarray] = {name: load_object(name) for name in LAPTOP_CLASSES}
-    backgrounds: List[np.ndarray] = [load_photo(name) for name in LAPTOP_BACKGROUNDS]
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.laptop_objects-', dir=parent)
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the set is not
-        os.makedirs(osp.join(tmp, 'meta'))
+    def write(folder: str) -> dict:
+        objects = {name: load_object(name) for name in LAPTOP_CLASSES}
+        backgrounds = [load_photo(name) for name in LAPTOP_BACKGROUNDS]
+        lines = {}
         for split_index, split in enumerate(SPLITS):
             rng = np.random.default_rng([seed, split_index])
-            lines = []
+            lines[split] = []
             for label, name in enumerate(LAPTOP_CLASSES):
-                folder = name.replace(' ', '_')
-                os.makedirs(osp.join(tmp, split, folder))
+                subdir = name.replace(' ', '_')
+                os.makedirs(osp.join(folder, split, subdir))
                 for k in range(num_train if split == 'train' else num_val):
                     bg = backgrounds[int(rng.integers(len(backgrounds)))]
                     image = compose_image(objects[name], bg, split, img_size, rng)
-                    rel = f'{folder}/{k:03d}.png'
-                    if not cv2.imwrite(osp.join(tmp, split, rel), image[..., ::-1]):
-                        raise OSError(f'could not write {osp.join(tmp, split, rel)}')
-                    lines.append(f'{rel} {label}')
-            with open(osp.join(tmp, 'meta', f'{split}.txt'), 'w') as f:
-                f.write('\n'.join(lines) + '\n')
-        with open(osp.join(tmp, 'meta', 'settings.json'), 'w') as f:
-            json.dump(settings, f, indent=1)
-        try:
-            if osp.isdir(root):
-                os.rmdir(root)  # empty (checked above)
-            os.rename(tmp, root)
-        except OSError:
-            if not osp.isfile(settings_file):  # nobody else published it first
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+                    rel = f'{subdir}/{k:03d}.png'
+                    if not cv2.imwrite(osp.join(folder, split, rel), image[..., ::-1]):
+                        raise OSError(f'could not write {osp.join(folder, split, rel)}')
+                    lines[split].append(f'{rel} {label}')
+        return lines
+
+    return generate_once(root, settings, 'laptop-objects', write)
 
 
 @DATASETS.register_module()
-class LaptopObjectsDataset(CustomDataset):
+class LaptopObjectsDataset(GeneratedSplitDataset):
     """The laptop-scale comparison set (see the module), generated on first use.
 
     Args:
@@ -214,9 +184,6 @@ class LaptopObjectsDataset(CustomDataset):
                  num_val: int = 16,
                  seed: int = 0,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
-        prepare_laptop_objects(data_root, img_size=img_size, num_train=num_train,
-                               num_val=num_val, seed=seed)
-        super().__init__(data_root=data_root, ann_file=f'meta/{split}.txt',
-                         data_prefix=split, **kwargs)
+        super().__init__(data_root, split, prepare_laptop_objects,
+                         dict(img_size=img_size, num_train=num_train, num_val=num_val,
+                              seed=seed), **kwargs)

@@ -44,7 +44,7 @@ def test_refuses_foreign_or_different_folders(tmp_path):
         prepare_demo_photos(root, img_size=64, num_train=2, num_val=1)
     (tmp_path / 'other').mkdir()
     (tmp_path / 'other' / 'x.txt').write_text('mine')
-    with pytest.raises(ValueError, match='not a generated demo dataset'):
+    with pytest.raises(ValueError, match='not a generated demo photos dataset'):
         prepare_demo_photos(str(tmp_path / 'other'), **TINY)
 
 
