@@ -97,7 +97,8 @@ def comparison_table(result: dict) -> str:
 
 
 def scaling_markdown(table: list[dict]) -> str:
-    """The scaling grid as a Markdown table: ms per step, and each peer / QB-Heat."""
+    """The scaling grid as a Markdown table: ms per step, and each peer / QB-Heat (paired
+    ratios in parentheses)."""
     names = [n for n in table[0]['rows'] if n != 'floor']
     head = ' | '.join(f'{n} ms' for n in names)
     lines = [f'| image | batch | {head} | floor ms | step / floor | '
@@ -106,10 +107,12 @@ def scaling_markdown(table: list[dict]) -> str:
     for entry in table:
         rows = entry['rows']
         cells = [f'{rows[n]["ms"]:.0f}' for n in names]
-        ratios = [f'{rows[n]["ratio_to_qbheat"]:.2f}x' for n in names if n != 'qbheat']
+        ratios = [f'{rows[n]["ratio_to_qbheat"]:.2f}x ({rows[n]["paired_ratio_to_qbheat"]:.2f}x)'
+                  for n in names if n != 'qbheat']
+        s = entry['summary']
         lines.append(f'| {entry["img_size"]} | {entry["batch_size"]} | ' + ' | '.join(cells)
-                     + f' | {rows["floor"]["ms"]:.0f} | '
-                     f'{entry["summary"]["step_over_floor"]:.2f} | ' + ' | '.join(ratios) + ' |')
+                     + f' | {rows["floor"]["ms"]:.0f} | {s["step_over_floor"]:.2f} '
+                     f'({s["paired_step_over_floor"]:.2f}) | ' + ' | '.join(ratios) + ' |')
     return '\n'.join(lines)
 
 
