@@ -60,13 +60,19 @@ def knn_scores(bank_feats: torch.Tensor, bank_labels: torch.Tensor,
 
 
 def pooled(features) -> torch.Tensor:
-    """(B, D) from a backbone output: the last map, global-average pooled."""
+    """(B, D) from a backbone output: its last feature map, global-average pooled.
+
+    A tuple's last (N, C, H, W) map is taken, so tokens a backbone appends after its maps
+    (``MobileFormer(with_tokens=True)``) are not mistaken for the map. A lone (N, L, D)
+    token tensor is mean-pooled over L, an (N, D) tensor is returned as it is.
+    """
     if isinstance(features, (tuple, list)):
-        features = features[-1]
+        maps = [f for f in features if f.ndim == 4]
+        features = maps[-1] if maps else features[-1]
     if features.ndim == 4:
-        features = features.mean(dim=(2, 3))
-    elif features.ndim == 3:  # tokens (B, L, D)
-        features = features.mean(dim=1)
+        return features.mean(dim=(2, 3))
+    if features.ndim == 3:
+        return features.mean(dim=1)
     return features
 
 

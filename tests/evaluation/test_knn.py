@@ -40,6 +40,9 @@ def test_top1_and_pooling():
                 torch.tensor([0, 1, 1])) == pytest.approx(200 / 3)
     maps = (torch.zeros(2, 3, 4, 4), torch.arange(2 * 5 * 4.).reshape(2, 5, 2, 2))
     assert torch.equal(pooled(maps), maps[1].mean(dim=(2, 3)))
+    tokens = torch.ones(2, 6, 7)  # MobileFormer(with_tokens=True) appends them last
+    assert torch.equal(pooled(maps + (tokens, )), maps[1].mean(dim=(2, 3)))
+    assert torch.equal(pooled(tokens), torch.ones(2, 7))
 
 
 @pytest.mark.parametrize('bad, match', [
@@ -67,6 +70,9 @@ def test_knn_classifier_predicts_through_the_bank(tmp_path):
         type='KNNClassifier', num_classes=2, k=1,
         backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=4, stem_channels=4),
         bank=dict(batch_size=2, dataset=dict(type='mmpretrain.CustomDataset'))))
+    with pytest.raises(RuntimeError, match='init_weights.. was not called'):
+        model.predict(torch.zeros(1, 3, 32, 32))  # never a silently random backbone
+    model.init_weights()
     feats = torch.tensor([[1., 0.], [0., 1.]])
     model._bank = (feats, torch.tensor([0, 1]))
     model.embed = lambda x: x.flatten(1)

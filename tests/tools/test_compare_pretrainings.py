@@ -154,9 +154,14 @@ def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
                         weights_only=False)['state_dict']
     assert frozen['neck.A'].abs().sum() == 0
     # the k-NN monitor logged before the first and after the last iteration
-    for row in ('qbheat', 'mocov2'):  # MoCo-v2's failed first run is not in its record
+    for row in ('qbheat', 'qbheat_frozen_op', 'mocov2', 'supervised'):
         stage = json.loads((work / f'{row}_seed0' / 'pretrain' / 'stage.json').read_text())
+        # MoCo-v2's failed first run is not in its record
         assert [step for step, _ in stage['knn_monitor']] == [0, 2]
+        # the k-NN stage reads the extracted checkpoint: it measures what the monitor
+        # measured on the same weights after the last iteration (same data, k and T)
+        knn = json.loads((work / f'{row}_seed0' / 'knn' / 'stage.json').read_text())
+        assert knn['value'] == pytest.approx(stage['knn_monitor'][-1][1]), row
 
     text = (work / 'results.md').read_text()
     assert text.count('\n| ') == 6 and 'not run' not in text

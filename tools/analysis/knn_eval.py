@@ -21,6 +21,7 @@ import os
 import os.path as osp
 import time
 
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
@@ -60,7 +61,12 @@ def main(argv: list[str] | None = None) -> dict:
             cfg.model[key] = getattr(args, key)
     cfg.load_from = None
     start = time.time()
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    # MMEngine's test loop loads load_from but never runs init_weights: apply the
+    # backbone's StrictPretrained init (or Mobile-Former's reference init) here.
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    model.init_weights()
+    metrics = runner.test()
     result = dict(metrics={k: float(v) for k, v in metrics.items()},
                   checkpoint=args.checkpoint, k=cfg.model.k,
                   temperature=cfg.model.temperature, seconds=time.time() - start)

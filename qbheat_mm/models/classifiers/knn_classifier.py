@@ -20,8 +20,10 @@ class KNNClassifier(BaseModel):
     is embedded on the first prediction and kept. Predictions carry ``pred_score`` and
     ``pred_label``, so MMPretrain's ``Accuracy`` scores them like any classifier: turning
     a probe config into a k-NN evaluation means replacing its ``model`` with this one and
-    nothing else. There is nothing to train (``mode='loss'`` raises). In a distributed
-    test the bank is embedded in shards and gathered on every rank.
+    nothing else. There is nothing to train (``mode='loss'`` raises). MMEngine's test loop
+    does not initialise models, so predicting before ``init_weights()`` raises instead of
+    using a random backbone (``tools/analysis/knn_eval.py`` initialises it). In a
+    distributed test the bank is embedded in shards and gathered on every rank.
 
     Args:
         backbone (dict): Backbone config, e.g. a frozen ``MobileFormer`` with a
@@ -69,6 +71,14 @@ class KNNClassifier(BaseModel):
     @torch.no_grad()
     def build_bank(self) -> tuple:
         """Embed the bank once (all ranks' shards gathered); returns (feats, labels)."""
+        if not self.is_init:
+            # MMEngine's test loop never calls init_weights: without this check the
+            # backbone's StrictPretrained checkpoint would silently not be loaded.
+            raise RuntimeError(
+                'KNNClassifier.init_weights() was not called, so the backbone init_cfg '
+                f'{self.backbone.init_cfg} was not applied and the backbone is random. '
+                'Run the k-NN with tools/analysis/knn_eval.py (which initialises the '
+                'model), or call model.init_weights() first.')
         if self._bank is None:
             was_training = self.training
             self.eval()

@@ -42,6 +42,7 @@ def test_monitor_agrees_with_the_knn_classifier(root):
         type='KNNClassifier', backbone=BACKBONE, bank=loader(root, 'train'), num_classes=16,
         k=5, data_preprocessor=dict(type='ClsDataPreprocessor', mean=[123.675, 116.28, 103.53],
                                     std=[58.395, 57.12, 57.375], to_rgb=True)))
+    classifier.init_weights()
     classifier.backbone.load_state_dict(backbone.state_dict())
     classifier.eval()
     correct = total = 0
