@@ -397,7 +397,8 @@ def bar_chart(plan: dict, table: list[dict], path: str) -> None:
         means = [t['cells'][e['name']]['mean'] or 0. for e in evals]
         errors = [(t['cells'][e['name']]['spread'] or 0.) / 2 for e in evals]
         xs = [j + (i - (len(table) - 1) / 2) * width for j in range(len(evals))]
-        ax.bar(xs, means, width, yerr=errors, label=t['label'], capsize=2)
+        ax.bar(xs, means, width, yerr=errors if any(errors) else None, label=t['label'],
+               capsize=2)
     ax.set_xticks(range(len(evals)), [e['label'] for e in evals], fontsize=8)
     ax.set_ylabel('top-1 (%) / AP (%)')
     ax.set_title(plan['title'], fontsize=9)
