@@ -11,6 +11,14 @@ MODES = ('block', 'recursive', 'finola')
 DIAGONALS = ('ab', 'ba', 'mean')
 
 
+def check_mode(mode: str, diagonal: str = 'ab') -> None:
+    """Raise a ``ValueError`` naming the choices unless ``mode`` and ``diagonal`` are known."""
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if diagonal not in DIAGONALS:
+        raise ValueError(f'diagonal must be one of {DIAGONALS}, got {diagonal!r}')
+
+
 def _mat(M: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Apply the C x C matrix ``M`` to the channel axis (dim 1) of ``x``."""
     return torch.einsum('dc,nc...->nd...', M, x)
@@ -81,10 +89,7 @@ def heat_extrapolate(z: torch.Tensor,
     Returns:
         torch.Tensor: The full map, N x C x 2h x 2w, whose top-left quarter is ``z``.
     """
-    if mode not in MODES:
-        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-    if diagonal not in DIAGONALS:
-        raise ValueError(f'diagonal must be one of {DIAGONALS}, got {diagonal!r}')
+    check_mode(mode, diagonal)
     if z.dim() != 4:
         raise ValueError(f'z must be N x C x h x w, got shape {tuple(z.shape)}')
     C, h, w = z.shape[1:]
@@ -146,15 +151,13 @@ class HeatExtrapolationNeck(BaseModule):
                  freeze_operator: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if mode not in MODES:
-            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        check_mode(mode)
         if diagonal is None:
             diagonal = 'ab'
         elif mode != 'block':
             raise ValueError(f'diagonal={diagonal!r} does nothing in mode={mode!r}: only '
                              "'block' has a diagonal rule; leave diagonal out")
-        if diagonal not in DIAGONALS:
-            raise ValueError(f'diagonal must be one of {DIAGONALS}, got {diagonal!r}')
+        check_mode(mode, diagonal)
         self.in_channels = in_channels
         self.out_channels = proj_channels or in_channels
         self.mode = mode
