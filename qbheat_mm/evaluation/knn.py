@@ -77,14 +77,18 @@ def pooled(features) -> torch.Tensor:
 
 
 @torch.no_grad()
-def extract_features(embed: Callable[[dict], Tuple[torch.Tensor, torch.Tensor]],
+def extract_features(backbone: Callable[[torch.Tensor], object], preprocessor: Callable,
                      batches: Iterable[dict]) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Concatenate ``embed(batch) -> (features, labels)`` over ``batches``."""
+    """Pooled features (:func:`pooled`) and labels of every labelled batch in ``batches``.
+
+    Each batch goes through ``preprocessor(batch, False)`` (a ``ClsDataPreprocessor``), its
+    inputs through ``backbone``; the features and labels come back on the CPU.
+    """
     feats, labels = [], []
     for batch in batches:
-        f, y = embed(batch)
-        feats.append(f.float().cpu())
-        labels.append(y.cpu())
+        data = preprocessor(batch, False)
+        labels.append(torch.cat([s.gt_label for s in data['data_samples']]).cpu())
+        feats.append(pooled(backbone(data['inputs'])).float().cpu())
     if not feats:
         raise ValueError('the dataloader gave no batches: is the dataset empty?')
     return torch.cat(feats), torch.cat(labels)

@@ -237,3 +237,19 @@ def test_bad_plans_are_named(tmp_path, plan, match):
     path.write_text(plan)
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         load_tool('compare_pretrainings.py').main([str(path), '--work-dir', str(tmp_path)])
+
+
+def test_missing_results_are_named(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    with pytest.raises(FileNotFoundError, match='no checkpoint in .*last_checkpoint'):
+        tool.last_checkpoint(str(tmp_path))
+    # a moved work dir: last_checkpoint names the old path, the file sits beside it
+    (tmp_path / 'iter_4.pth').write_bytes(b'')
+    (tmp_path / 'last_checkpoint').write_text('/gone/iter_4.pth')
+    assert tool.last_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_4.pth')
+    ev = dict(name='linear', metric='accuracy/top1')
+    with pytest.raises(tool.StageFailed, match="linear finished but logged no 'accuracy/top1'"):
+        tool._train_value(str(tmp_path), ev)
+    (tmp_path / 'knn_results.json').write_text(json.dumps(dict(metrics={'top5': 1.})))
+    with pytest.raises(tool.StageFailed, match=r"logged \['top5'\], not 'accuracy/top1'"):
+        tool._knn_value(str(tmp_path), ev)

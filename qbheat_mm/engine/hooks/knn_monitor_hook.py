@@ -6,10 +6,10 @@ import torch
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
+from mmengine.runner import IterBasedTrainLoop, Runner
 
 from mmpretrain.registry import HOOKS, MODELS
-from qbheat_mm.evaluation.knn import extract_features, knn_scores, pooled, top1
+from qbheat_mm.evaluation.knn import extract_features, knn_scores, top1
 
 
 @HOOKS.register_module()
@@ -63,13 +63,13 @@ class KNNMonitorHook(Hook):
             self._check(runner, 0)
 
     def after_train_epoch(self, runner: Runner) -> None:
-        if runner.train_loop.__class__.__name__ != 'IterBasedTrainLoop' and (
+        if not isinstance(runner.train_loop, IterBasedTrainLoop) and (
                 self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner)):
             self._check(runner, runner.iter)
 
     def after_train_iter(self, runner: Runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        if runner.train_loop.__class__.__name__ == 'IterBasedTrainLoop' and (
+        if isinstance(runner.train_loop, IterBasedTrainLoop) and (
                 self.every_n_train_iters(runner, self.interval)
                 or self.is_last_train_iter(runner)):
             self._check(runner, runner.iter + 1)
@@ -83,16 +83,11 @@ class KNNMonitorHook(Hook):
         device = next(backbone.parameters()).device
         self.preprocessor.to(device)
 
-        def embed(batch):
-            data = self.preprocessor(batch, False)
-            labels = torch.cat([s.gt_label for s in data['data_samples']])
-            return pooled(backbone(data['inputs'])), labels
-
         was_training = backbone.training
         backbone.eval()
         try:
-            bank = extract_features(embed, self._loaders[0])
-            query = extract_features(embed, self._loaders[1])
+            bank = extract_features(backbone, self.preprocessor, self._loaders[0])
+            query = extract_features(backbone, self.preprocessor, self._loaders[1])
         finally:
             backbone.train(was_training)
         scores = knn_scores(bank[0], bank[1], query[0], self.num_classes, self.k,

@@ -63,11 +63,6 @@ class KNNClassifier(BaseModel):
         """(B, D) pooled features of preprocessed ``inputs``."""
         return pooled(self.backbone(inputs))
 
-    def _embed_batch(self, batch: dict):
-        data = self.data_preprocessor(batch, False)
-        labels = torch.cat([s.gt_label for s in data['data_samples']])
-        return self.embed(data['inputs']), labels
-
     @torch.no_grad()
     def build_bank(self) -> tuple:
         """Embed the bank once (all ranks' shards gathered); returns (feats, labels)."""
@@ -83,7 +78,7 @@ class KNNClassifier(BaseModel):
             was_training = self.training
             self.eval()
             loader = Runner.build_dataloader(self.bank_cfg)
-            feats, labels = extract_features(self._embed_batch, loader)
+            feats, labels = extract_features(self.backbone, self.data_preprocessor, loader)
             if get_world_size() > 1:
                 parts = all_gather_object((feats, labels))
                 feats = torch.cat([p[0] for p in parts])

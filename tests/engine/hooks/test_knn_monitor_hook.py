@@ -68,3 +68,11 @@ def test_knn_eval_refuses_a_config_that_is_not_knn(tmp_path):
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
         tool.main(['configs/laptop/knn_mobileformer-294m_laptop-objects.py', '--checkpoint',
                    str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
+
+
+def test_a_model_without_backbone_is_named():
+    from types import SimpleNamespace
+    hook = KNNMonitorHook(bank={}, query={}, num_classes=16)
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match='needs a model with a backbone; Linear has none'):
+        hook._check(runner, 0)
