@@ -41,11 +41,11 @@ import json
 import os
 import os.path as osp
 import shlex
-import subprocess
 import sys
 import time
-from glob import glob
 from statistics import mean
+
+from qbheat_mm.utils.runs import RunFailed, run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -54,7 +54,7 @@ EXTRACT = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
 STAGE_FILE = 'stage.json'
 
 
-class StageFailed(RuntimeError):
+class StageFailed(RunFailed):
     """A stage of the pipeline exited with an error."""
 
 
@@ -150,33 +150,12 @@ def knn_command(launcher: dict, config: str, work_dir: str, checkpoint: str | No
 
 def run(cmd: list[str], env: dict, log: str, stage: str) -> float:
     """Run ``cmd`` with its output in ``log``; returns seconds; raises StageFailed."""
-    os.makedirs(osp.dirname(log), exist_ok=True)
-    start = time.time()
-    with open(log, 'w') as out:
-        out.write('$ ' + ' '.join(shlex.quote(c) for c in cmd) + '\n')
-        out.flush()
-        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                              env={**os.environ, **env})
-    if proc.returncode:
-        tail = ''.join(open(log).readlines()[-5:])
-        raise StageFailed(f'{stage} failed with exit status {proc.returncode}; its log is '
-                          f'{log}. Last lines:\n{tail}Fix the cause and rerun the same '
-                          'command: finished stages are not run again.')
-    return time.time() - start
+    return run_logged(cmd, log, stage, env, error=StageFailed,
+                      hint='Fix the cause and rerun the same command: finished stages are '
+                      'not run again.')
 
 
 # ---- reading results ------------------------------------------------------------------
-def scalar_records(work_dir: str, latest_only: bool = False) -> list[dict]:
-    """The records of the run's ``vis_data/scalars.json`` files, oldest run first (MMEngine
-    names each run's folder by its start time); ``latest_only``: the last run's only."""
-    paths = sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    records = []
-    for path in paths[-1:] if latest_only else paths:
-        with open(path) as f:
-            records += [json.loads(line) for line in f if line.strip()]
-    return records
-
-
 def last_value(work_dir: str, metric: str) -> float | None:
     """The last logged ``metric`` of a run (its final validation), or None."""
     values = [r[metric] for r in scalar_records(work_dir) if metric in r]

@@ -29,11 +29,10 @@ import itertools
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
-import time
-from glob import glob
 from statistics import mean
+
+from qbheat_mm.utils.runs import run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METRIC = 'recon/psnr_masked'
@@ -58,14 +57,11 @@ def last_validation(work_dir: str) -> dict | None:
     metrics of iteration-based runs with ``step`` = epoch).
     """
     found, it = None, 0
-    for path in sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if METRIC in record:
-                    found = dict(record, iter=it)
-                else:
-                    it = record.get('iter', it)
+    for record in scalar_records(work_dir):
+        if METRIC in record:
+            found = dict(record, iter=it)
+        else:
+            it = record.get('iter', it)
     return found
 
 
@@ -73,13 +69,8 @@ def train(config: str, work_dir: str, options: list[str]) -> float:
     """One ``tools/train.py`` run in a fresh process; returns its wall time in seconds."""
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
            work_dir, '--cfg-options', *options]
-    start = time.time()
-    with open(osp.join(work_dir, 'train.out'), 'w') as out:
-        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    if proc.returncode:
-        raise RuntimeError(f'training failed ({proc.returncode}): {" ".join(cmd)}; see '
-                           f'{osp.join(work_dir, "train.out")}')
-    return time.time() - start
+    return run_logged(cmd, osp.join(work_dir, 'train.out'), f'training of {work_dir}',
+                      hint='Fix the cause and rerun: finished runs are not trained again.')
 
 
 def summarise(runs: list[dict]) -> list[dict]:
