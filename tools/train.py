@@ -1,7 +1,8 @@
 """Train a model from an MM-style config (pre-training, probing or detection).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-                                 [--allow-pickle] [--skip-bad-images] [--tensorboard]
+                                 [--channels-last] [--allow-pickle] [--skip-bad-images]
+                                 [--tensorboard]
                                  [--cfg-options k=v ...]
                                  [--launcher none|pytorch|slurm|mpi]
 
@@ -19,6 +20,7 @@ from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
 from qbheat_mm.datasets import skip_bad_images
+from qbheat_mm.engine.channels_last import channels_last_runner
 from qbheat_mm.utils import EpochSeedHook
 from qbheat_mm.utils.cli import add_common_args, load_config
 
@@ -32,6 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         'in the work dir; model, optimizer, scheduler and iteration are restored')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='weights (and so activations) in the channels-last memory '
+                        'format, the fast layout of GPU convolutions; the same loss within '
+                        'float rounding')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by actual / base batch size (auto_scale_lr in config)')
     parser.add_argument('--skip-bad-images', action='store_true',
@@ -70,13 +76,29 @@ def build_runner(args: argparse.Namespace) -> Runner:
         cfg.auto_scale_lr.enable = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    if args.channels_last:
+        runner = channels_last_runner(runner_class(cfg)).from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     # Per-epoch seeds make a resumed run continue exactly as the uninterrupted one.
     if not any(isinstance(hook, EpochSeedHook) for hook in runner.hooks):
         runner.register_hook(EpochSeedHook())
     if cfg.get('auto_scale_lr', {}).get('enable', False):
         report_lr_scaling(runner)
     return runner
+
+
+def runner_class(cfg: Config) -> type:
+    """The Runner class a config asks for (``runner_type``, default MMEngine's Runner)."""
+    runner_type = cfg.get('runner_type', 'Runner')
+    if isinstance(runner_type, type):
+        return runner_type
+    with RUNNERS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+        runner_cls = registry.get(runner_type)
+    if runner_cls is None:
+        raise KeyError(f'runner_type={runner_type!r} is not a registered runner; register '
+                       'it in mmengine.registry.RUNNERS or leave runner_type out')
+    return runner_cls
 
 
 def add_tensorboard(cfg: Config) -> None:

@@ -182,6 +182,52 @@ def test_pretrained_init_into_another_model_silently_loads_nothing(trained):
     assert from_ckpt == [], 'no weight came from the checkpoint: the backbone is random'
 
 
+def test_channels_last_trains_like_the_plain_layout(tmp_path, image_folder):
+    """--channels-last changes the weights' memory layout, not what is computed: two
+    iterations give the plain run's weights within float rounding. (SGD: AdamW divides
+    every gradient by its own scale, which turns rounding in near-zero gradients into
+    whole-lr steps of either sign.)"""
+    cfg = write_config(tmp_path, image_folder, max_iters=2)
+    weights = {}
+    for flag in ([], ['--channels-last']):
+        work_dir = tmp_path / ('cl' if flag else 'plain')
+        runner = train_tool.build_runner(train_tool.parse_args(
+            [cfg, '--work-dir', str(work_dir), *flag,
+             '--cfg-options', 'optim_wrapper.optimizer.type=SGD']))
+        conv = runner.model.backbone.conv1.weight
+        assert conv.is_contiguous(memory_format=torch.channels_last) == bool(flag)
+        assert conv.is_contiguous() != bool(flag)
+        runner.train()  # initialises the weights: the same ones in either layout
+        assert runner.model.backbone.conv1.weight.is_contiguous(
+            memory_format=torch.channels_last) == bool(flag)
+        weights[bool(flag)] = {k: v.contiguous() for k, v in runner.model.state_dict().items()}
+    moved = [k for k, v in weights[False].items()
+             if v.is_floating_point() and not torch.allclose(v, weights[True][k], atol=1e-6)]
+    assert moved == []
+    assert type(runner).__name__ == 'ChannelsLastRunner'
+
+
+def test_channels_last_keeps_a_configured_runner_type(tmp_path, image_folder):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    @RUNNERS.register_module(force=True)
+    class TinyTestRunner(Runner):
+        pass
+
+    cfg = Config.fromfile(write_config(tmp_path, image_folder, max_iters=1))
+    cfg.runner_type = 'TinyTestRunner'
+    cfg.dump(tmp_path / 'typed.py')
+    runner = train_tool.build_runner(train_tool.parse_args(
+        [str(tmp_path / 'typed.py'), '--work-dir', str(tmp_path / 'w'), '--channels-last']))
+    assert isinstance(runner, TinyTestRunner)
+    cfg.runner_type = 'NoSuchRunner'
+    cfg.dump(tmp_path / 'bad.py')
+    with pytest.raises(KeyError, match="runner_type='NoSuchRunner' is not a registered"):
+        train_tool.build_runner(train_tool.parse_args(
+            [str(tmp_path / 'bad.py'), '--work-dir', str(tmp_path / 'b'), '--channels-last']))
+
+
 def test_amp_on_cpu_fails_with_clear_message(tmp_path, image_folder):
     if torch.cuda.is_available():
         pytest.skip('CUDA present: --amp is valid here')
