@@ -85,8 +85,10 @@ val_evaluator = dict(type='ReconstructionMetric')
 # ---- schedule: AdamW, lr 1.5e-4 x 2048 / 256, 20 warm-up + 280 cosine epochs --------
 optim_wrapper = dict(
     type='OptimWrapper',
+    # fused: one kernel updates every parameter (the same update within float rounding,
+    # tested; 2.5-3x faster optimizer step on the CPU, see the README's benchmarks).
     optimizer=dict(type='AdamW', lr=1.5e-4 * 2048 / 256, betas=(0.9, 0.95),
-                   weight_decay=0.05),
+                   weight_decay=0.05, fused=True),
     # No decay on norms and biases (MAE); A and B are decayed like any weight matrix.
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
