@@ -84,16 +84,18 @@ def comparison_table(result: dict) -> str:
                      f'{row["paired_ratio_to_qbheat"]:.2f}x | '
                      f'{_fmt(row.get("step_memory_mb"), ".0f")} | '
                      f'{_fmt(row.get("state_mb"), ".0f")} |')
-    s = result['summary']
-    notes = [f'QB-Heat step / encoder floor = {s["step_over_floor"]:.2f} '
-             f'(paired {s["paired_step_over_floor"]:.2f})']
-    if 'mocov2_over_qbheat' in s:
-        notes.append(f'MoCo-v2 / QB-Heat = {s["mocov2_over_qbheat"]:.2f} '
-                     f'(paired {s["paired_mocov2_over_qbheat"]:.2f})')
-    if 'neck_decoder_share' in s:
-        notes.append(f'neck + decoder = {100 * s["neck_decoder_share"]:.1f} % of the step '
-                     f'(paired {100 * s["paired_neck_decoder_share"]:.1f} %)')
-    return '\n'.join(lines) + '\n\n' + '; '.join(notes)
+    notes = []
+    for name, s in result['summary']['variants'].items():
+        label = result['rows'][name]['label']
+        notes.append(f'{label}: step / encoder floor = {s["step_over_floor"]:.2f} '
+                     f'(paired {s["paired_step_over_floor"]:.2f})')
+        if 'mocov2_over_qbheat' in s:
+            notes.append(f'MoCo-v2 / {label} = {s["mocov2_over_qbheat"]:.2f} '
+                         f'(paired {s["paired_mocov2_over_qbheat"]:.2f})')
+        if 'neck_decoder_share' in s:
+            notes.append(f'{label}: neck + decoder = {100 * s["neck_decoder_share"]:.1f} % '
+                         f'of the step (paired {100 * s["paired_neck_decoder_share"]:.1f} %)')
+    return '\n'.join(lines) + '\n\n' + '\n'.join(f'- {n}' for n in notes)
 
 
 def scaling_markdown(table: list[dict]) -> str:

@@ -58,6 +58,10 @@ class Peer:
 PEERS: Dict[str, Peer] = {
     'qbheat': Peer('QB-Heat', 'configs/qbheat_mobileformer_in1k.py', 'qbheat',
                    'Mobile-Former-294M'),
+    'qbheat_lightdec': Peer(
+        'QB-Heat, decoder 2 x 192',
+        'configs/qbheat/qbheat_mobileformer-294m-lightdec_8xb256-coslr-300e_in1k.py', 'qbheat',
+        'Mobile-Former-294M'),
     'mocov2': Peer('MoCo-v2', 'configs/mocov2/mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py',
                    'moco', 'Mobile-Former-294M'),
     'qbheat_r50': Peer('QB-Heat', 'configs/qbheat/qbheat_resnet50_8xb256-coslr-300e_in1k.py',
@@ -213,7 +217,9 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
         QB-Heat's in the same round: steadier when other jobs come and go), ``step_memory_mb`` (see
         :func:`~qbheat_mm.utils.benchmark.step_memory_mb`), ``state_mb`` (weights,
         gradients, AdamW moments), ``params_m`` (trainable, millions) and ``loss``; and
-        ``summary`` with the goals' ratios.
+        ``summary`` with the goals' ratios of ``'qbheat'`` and, under ``variants``, of
+        every QB-Heat peer on the same encoder (its parts are timed as
+        ``<name>:neck`` and ``<name>:decoder``).
     """
     peers = list(dict.fromkeys(peers))
     if 'qbheat' not in peers:
@@ -229,9 +235,14 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
         fns[name] = steps[name]
     qbheat = models['qbheat']
     fns['floor'] = _encoder_floor(qbheat, x)
+    # Every QB-Heat on the reference's encoder (the default and its lighter-decoder
+    # variant) is measured against the same floor, and its parts are timed.
+    variants = [n for n in peers if PEERS[n].kind == 'qbheat'
+                and PEERS[n].backbone == PEERS['qbheat'].backbone]
     if with_parts:
-        parts = qbheat_part_fns(qbheat, x)
-        fns['qbheat:neck'], fns['qbheat:decoder'] = parts['neck'], parts['decoder']
+        for name in variants:
+            parts = qbheat_part_fns(models[name], x)
+            fns[f'{name}:neck'], fns[f'{name}:decoder'] = parts['neck'], parts['decoder']
     timings = time_interleaved(fns, device, rounds, warmup)
     ref = timings['qbheat']['median_ms']
     ref_times = timings['qbheat']['times_ms']
@@ -253,24 +264,34 @@ def compare_peers(peers: Sequence[str] = tuple(PEERS), img_size: int = 256,
         else:
             part = 'encoder alone on the visible quarter' if name == 'floor' else (
                 f'its {name.split(":")[1]}')
-            row.update(label=f'QB-Heat: {part} (fwd + bwd)', backbone=PEERS[owner].backbone)
+            row.update(label=f'{PEERS[owner].label}: {part} (fwd + bwd)',
+                       backbone=PEERS[owner].backbone)
         rows[name] = row
-    floor_times = rows['floor']['times_ms']
-    summary = dict(step_over_floor=ref / rows['floor']['ms'],
-                   paired_step_over_floor=paired_ratio(ref_times, floor_times))
-    if 'mocov2' in rows:
-        summary['mocov2_over_qbheat'] = rows['mocov2']['ms'] / ref
-        summary['paired_mocov2_over_qbheat'] = rows['mocov2']['paired_ratio_to_qbheat']
-    if with_parts:
-        summary['neck_decoder_share'] = (rows['qbheat:neck']['ms']
-                                         + rows['qbheat:decoder']['ms']) / ref
-        parts = [a + b for a, b in zip(rows['qbheat:neck']['times_ms'],
-                                       rows['qbheat:decoder']['times_ms'])]
-        summary['paired_neck_decoder_share'] = paired_ratio(parts, ref_times)
+    goals = {name: _goal_ratios(rows, name, with_parts) for name in variants}
+    summary = dict(goals['qbheat'], variants=goals)
     return dict(setting=dict(img_size=img_size, batch_size=batch_size, rounds=rounds,
                              warmup=warmup, device=str(device), peers=peers,
                              **{k: str(v) for k, v in step_options.items()}),
                 rows=rows, summary=summary)
+
+
+def _goal_ratios(rows: dict, name: str, with_parts: bool) -> dict:
+    """The performance goals' ratios for QB-Heat variant ``name``: its step over the
+    encoder floor, MoCo-v2's step over its step and (with parts) its neck + decoder share
+    of its step; each as a ratio of medians and as a paired ratio (per round)."""
+    step, step_times = rows[name]['ms'], rows[name]['times_ms']
+    goals = dict(step_over_floor=step / rows['floor']['ms'],
+                 paired_step_over_floor=paired_ratio(step_times, rows['floor']['times_ms']))
+    if 'mocov2' in rows:
+        goals['mocov2_over_qbheat'] = rows['mocov2']['ms'] / step
+        goals['paired_mocov2_over_qbheat'] = paired_ratio(rows['mocov2']['times_ms'],
+                                                          step_times)
+    if with_parts:
+        neck, decoder = rows[f'{name}:neck'], rows[f'{name}:decoder']
+        goals['neck_decoder_share'] = (neck['ms'] + decoder['ms']) / step
+        parts = [a + b for a, b in zip(neck['times_ms'], decoder['times_ms'])]
+        goals['paired_neck_decoder_share'] = paired_ratio(parts, step_times)
+    return goals
 
 
 def scaling_table(peers: Sequence[str] = ('qbheat', 'mocov2'),

@@ -39,6 +39,7 @@ def test_step_memory_counts_what_a_step_allocates():
 @pytest.mark.parametrize('name,model_type,backbone_type', [
     ('qbheat', 'QBHeat', 'MobileFormer'),
     ('mocov2', 'MoCo', 'MobileFormer'),
+    ('qbheat_lightdec', 'QBHeat', 'MobileFormer'),
     ('qbheat_r50', 'QBHeat', 'ResNet'),
     ('spark', 'SparK', 'SparseResNet'),
     ('mae', 'MAE', 'MAEViT'),
@@ -51,6 +52,8 @@ def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type
         assert model.input_size == 128  # the mask grid follows the image size
     if name == 'mae':
         assert model.neck.num_patches == (128 // 16)**2
+    if name == 'qbheat_lightdec':
+        assert (len(model.decoder.blocks), model.decoder.embed_dims) == (2, 192)
     if name == 'mocov2':
         assert model.queue_len == 65536  # the recipe's queue: whole batches of 4 fit
 
@@ -58,7 +61,8 @@ def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type
 def test_comparison_times_every_peer_with_finite_positive_numbers():
     result = compare_peers(list(PEERS), img_size=64, batch_size=2, rounds=2, warmup=1)
     rows = result['rows']
-    assert set(rows) == set(PEERS) | {'floor', 'qbheat:neck', 'qbheat:decoder'}
+    parts = {f'{n}:{p}' for n in ('qbheat', 'qbheat_lightdec') for p in ('neck', 'decoder')}
+    assert set(rows) == set(PEERS) | {'floor'} | parts  # parts of QB-Heat on Mobile-Former
     for name, row in rows.items():
         assert math.isfinite(row['ms']) and row['ms'] > 0, name
         assert len(row['times_ms']) == 2
@@ -78,6 +82,15 @@ def test_comparison_times_every_peer_with_finite_positive_numbers():
     assert summary['paired_mocov2_over_qbheat'] == rows['mocov2']['paired_ratio_to_qbheat']
     assert summary['neck_decoder_share'] == pytest.approx(
         (rows['qbheat:neck']['ms'] + rows['qbheat:decoder']['ms']) / rows['qbheat']['ms'])
+    # The lighter-decoder variant: its own goals against the same floor and MoCo-v2.
+    assert set(summary['variants']) == {'qbheat', 'qbheat_lightdec'}
+    light, light_goals = rows['qbheat_lightdec'], summary['variants']['qbheat_lightdec']
+    assert light['params_m'] < rows['qbheat']['params_m']
+    assert light_goals['step_over_floor'] == pytest.approx(light['ms'] / rows['floor']['ms'])
+    assert light_goals['mocov2_over_qbheat'] == pytest.approx(rows['mocov2']['ms'] / light['ms'])
+    assert light_goals['neck_decoder_share'] == pytest.approx(
+        (rows['qbheat_lightdec:neck']['ms'] + rows['qbheat_lightdec:decoder']['ms'])
+        / light['ms'])
 
 
 def test_comparison_needs_qbheat_and_known_peers():
