@@ -1,7 +1,7 @@
 # The entry points the README documents. Every target runs the (idempotent) setup first.
 PY := .venv/bin/python
 
-.PHONY: setup demo lint test env ablation compare clean-demo
+.PHONY: setup demo lint test env ablation compare decoder-ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,19 @@ ablation: setup
 compare: setup
 	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop.py \
 		--work-dir work_dirs/compare_laptop
+
+# Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
+# masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations
+# with three decoder sizes (README, "Benchmarks": the lighter decoder).
+DEMO_DEFAULT_ROW := --scopes quarter --operators learned --modes block --seeds 0 1
+decoder-ablation: setup
+	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
+		--work-dir work_dirs/decoder_ablation_demo/4x256 $(DEMO_DEFAULT_ROW)
+	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
+		--work-dir work_dirs/decoder_ablation_demo/2x192 $(DEMO_DEFAULT_ROW) \
+		--cfg-options model.decoder.depth=2 model.decoder.embed_dims=192
+	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop_decoder.py \
+		--work-dir work_dirs/compare_laptop_decoder
 
 clean-demo:
 	rm -rf data/demo data/demo_coco work_dirs/qbheat_demo
