@@ -76,10 +76,10 @@ def build_runner(args: argparse.Namespace) -> Runner:
         cfg.auto_scale_lr.enable = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    runner_cls = runner_class(cfg)
     if args.channels_last:
-        runner = channels_last_runner(runner_class(cfg)).from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+        runner_cls = channels_last_runner(runner_cls)
+    runner = runner_cls.from_cfg(cfg)
     # Per-epoch seeds make a resumed run continue exactly as the uninterrupted one.
     if not any(isinstance(hook, EpochSeedHook) for hook in runner.hooks):
         runner.register_hook(EpochSeedHook())
@@ -89,11 +89,12 @@ def build_runner(args: argparse.Namespace) -> Runner:
 
 
 def runner_class(cfg: Config) -> type:
-    """The Runner class a config asks for (``runner_type``, default MMEngine's Runner)."""
+    """The Runner class a config asks for (``runner_type``, default MMEngine's Runner),
+    looked up as MMEngine's ``RUNNERS.build`` looks it up."""
     runner_type = cfg.get('runner_type', 'Runner')
     if isinstance(runner_type, type):
         return runner_type
-    with RUNNERS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+    with RUNNERS.switch_scope_and_registry(cfg.get('_scope_')) as registry:
         runner_cls = registry.get(runner_type)
     if runner_cls is None:
         raise KeyError(f'runner_type={runner_type!r} is not a registered runner; register '

@@ -64,13 +64,14 @@ def test_the_decoder_plan_changes_only_the_decoder_of_the_qbheat_row():
     """configs/pipelines/laptop_decoder.py: the laptop plan's evaluations, launcher and
     seeds; its rows are the laptop QB-Heat config with decoder overrides only, and each
     builds a decoder of that depth and width."""
-    import argparse
     import copy
 
     import qbheat_mm  # noqa: F401  (registration)
-    from mmengine.config import DictAction
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
+    from tool_loader import load_tool
+
+    train_tool = load_tool('train.py')
 
     decoder_plan = Config.fromfile(REPO / 'configs' / 'pipelines' / 'laptop_decoder.py')
     for key in ('evaluations', 'launcher', 'seeds'):
@@ -83,10 +84,9 @@ def test_the_decoder_plan_changes_only_the_decoder_of_the_qbheat_row():
         options = row.get('cfg_options', [])
         assert all(o.startswith('model.decoder.') for o in options), options
         cfg = Config.fromfile(REPO / qbheat)
-        parser = argparse.ArgumentParser()  # parsed as tools/train.py parses them
-        parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options] if options
-                                              else []).cfg_options)
+        if options:  # parsed by tools/train.py, which the pipeline hands them to
+            cfg.merge_from_dict(train_tool.parse_args(
+                [str(REPO / qbheat), '--cfg-options', *options]).cfg_options)
         decoder = MODELS.build(copy.deepcopy(cfg.model)).decoder
         sizes[row['name']] = (len(decoder.blocks), decoder.embed_dims)
     assert sizes == dict(qbheat=(4, 256), qbheat_dec2x192=(2, 192), qbheat_dec4x128=(4, 128))

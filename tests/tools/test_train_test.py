@@ -207,7 +207,7 @@ def test_channels_last_trains_like_the_plain_layout(tmp_path, image_folder):
     assert type(runner).__name__ == 'ChannelsLastRunner'
 
 
-def test_channels_last_keeps_a_configured_runner_type(tmp_path, image_folder):
+def test_configured_runner_type_is_kept_with_or_without_channels_last(tmp_path, image_folder):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
@@ -218,14 +218,16 @@ def test_channels_last_keeps_a_configured_runner_type(tmp_path, image_folder):
     cfg = Config.fromfile(write_config(tmp_path, image_folder, max_iters=1))
     cfg.runner_type = 'TinyTestRunner'
     cfg.dump(tmp_path / 'typed.py')
-    runner = train_tool.build_runner(train_tool.parse_args(
-        [str(tmp_path / 'typed.py'), '--work-dir', str(tmp_path / 'w'), '--channels-last']))
-    assert isinstance(runner, TinyTestRunner)
+    for flag in ([], ['--channels-last']):
+        runner = train_tool.build_runner(train_tool.parse_args(
+            [str(tmp_path / 'typed.py'), '--work-dir', str(tmp_path / 'w'), *flag]))
+        assert isinstance(runner, TinyTestRunner)
     cfg.runner_type = 'NoSuchRunner'
     cfg.dump(tmp_path / 'bad.py')
-    with pytest.raises(KeyError, match="runner_type='NoSuchRunner' is not a registered"):
-        train_tool.build_runner(train_tool.parse_args(
-            [str(tmp_path / 'bad.py'), '--work-dir', str(tmp_path / 'b'), '--channels-last']))
+    for flag in ([], ['--channels-last']):
+        with pytest.raises(KeyError, match="runner_type='NoSuchRunner' is not a registered"):
+            train_tool.build_runner(train_tool.parse_args(
+                [str(tmp_path / 'bad.py'), '--work-dir', str(tmp_path / 'b'), *flag]))
 
 
 def test_amp_on_cpu_fails_with_clear_message(tmp_path, image_folder):
