@@ -84,3 +84,12 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
 def test_missing_config_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError, match='config file not found'):
         load_ablation_tool().main([str(tmp_path / 'nope.py'), '--work-dir', str(tmp_path)])
+
+
+def test_a_failed_run_names_itself_its_log_and_the_way_on(tmp_path):
+    from qbheat_mm.utils.runs import RunFailed
+    tool = load_ablation_tool()
+    with pytest.raises(RunFailed, match=r'(?s)training of .*run failed with exit status 1; '
+                       r'its log is .*train\.out\. Last lines:\n.*config file not found: '
+                       r'nope\.py.*Fix the cause and rerun'):
+        tool.train('nope.py', str(tmp_path / 'run'), ['randomness.seed=0'])

@@ -345,3 +345,9 @@ def test_failed_save_leaves_the_previous_file_untouched(tmp_path, monkeypatch):
     assert target.read_bytes() == before
     assert not (tmp_path / 'iter_2.pth.partial').exists()
     assert compat.find_latest_complete_checkpoint(str(tmp_path)) == str(target)
+
+
+def test_channels_last_runner_needs_a_runner_class():
+    from qbheat_mm.engine.channels_last import channels_last_runner
+    with pytest.raises(TypeError, match="needs an mmengine Runner class, got <class 'dict'>"):
+        channels_last_runner(dict)
