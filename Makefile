@@ -1,7 +1,8 @@
-# The entry points the README documents. Every target runs the (idempotent) setup first.
+# The entry points README.md and docs/en/ document (tests/docs/ checks that every target they
+# name exists). Every target runs the (idempotent) setup first.
 PY := .venv/bin/python
 
-.PHONY: setup demo lint test env ablation compare decoder-ablation clean-demo
+.PHONY: setup demo lint test test-fast env ablation compare decoder-ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -10,32 +11,38 @@ demo: setup
 	$(PY) tools/train.py configs/qbheat_mobileformer_demo.py --work-dir work_dirs/qbheat_demo
 
 # The lint (ruff, rules in pyproject.toml) runs before the tests: `make test` is the one
-# test command, here and in CI (.ci/run).
+# test command, here and in CI (.ci/run): every test, then the 10 slowest named.
 lint: setup
 	$(PY) -m ruff check .
 
 test: lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=10
+
+# The developer's lane: the unit tests, without the tests marked slow (a training run),
+# dist (torchrun) or e2e (a whole pipeline); markers in setup.cfg. Not a replacement for
+# `make test` before a commit.
+test-fast: lint
+	$(PY) -m pytest tests -m "not slow and not dist and not e2e" --durations=10
 
 env: setup
 	$(PY) tools/collect_env.py
 
 # Does the learned heat operator help? {quarter, global decoder} x {A, B learned, frozen}
-# x {block, recursive} on the demo, two seeds (see README, "Where the operator matters").
+# x {block, recursive} on the demo, two seeds (docs/en/experiments/heat_operator_ablation.md).
 ablation: setup
 	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
 		--work-dir work_dirs/heat_ablation_demo --seeds 0 1
 
 # The paper's comparison at laptop scale: five Mobile-Former-294M pre-trainings through
-# linear, tran-1 and k-NN probes and frozen-backbone detectors, one table (README,
-# "Laptop-scale comparison"). Finished stages are kept: rerunning continues.
+# linear, tran-1 and k-NN probes and frozen-backbone detectors, one table
+# (docs/en/experiments/laptop_comparison.md). Finished stages are kept: rerunning continues.
 compare: setup
 	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop.py \
 		--work-dir work_dirs/compare_laptop
 
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
 # masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations
-# with three decoder sizes (README, "Benchmarks": the lighter decoder).
+# with three decoder sizes (docs/en/experiments/decoder_ablation.md).
 DEMO_DEFAULT_ROW := --scopes quarter --operators learned --modes block --seeds 0 1
 decoder-ablation: setup
 	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \

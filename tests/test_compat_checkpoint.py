@@ -92,6 +92,7 @@ def runner_checkpoints(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind', ['qbheat', 'moco'])
 def test_runner_checkpoints_hold_only_allowed_types(runner_checkpoints, kind):
     path = runner_checkpoints[kind]
@@ -106,6 +107,7 @@ def test_runner_checkpoints_hold_only_allowed_types(runner_checkpoints, kind):
     assert loss.statistics('mean') == pytest.approx(values.sum() / counts.sum())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind', ['qbheat', 'moco'])
 def test_resume_and_backbone_loading_need_no_opt_in(runner_checkpoints, kind, tmp_path):
     path = runner_checkpoints[kind]
@@ -120,6 +122,7 @@ def test_resume_and_backbone_loading_need_no_opt_in(runner_checkpoints, kind, tm
     assert set(torch.load(out, weights_only=True)) == set(backbone.state_dict())
 
 
+@pytest.mark.slow
 def test_resume_loads_the_message_hub(runner_checkpoints, tmp_path):
     config = runner_checkpoints['qbheat'].parent.parent / 'qbheat.py'
     cfg = Config.fromfile(config)

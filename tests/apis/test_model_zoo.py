@@ -115,6 +115,7 @@ def test_feature_extractor_returns_the_multi_scale_maps():
         (24, 56, 56), (48, 28, 28), (128, 14, 14), (192, 7, 7), (1152, 7, 7), (6, 192)]
 
 
+@pytest.mark.slow
 def test_mmpretrain_train_tool_runs_our_config(tmp_path, monkeypatch):
     """``mim train mmpretrain CONFIG`` runs this script: MMPretrain's own tools/train.py."""
     cfg = Config.fromfile(REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py')

@@ -58,6 +58,7 @@ def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type
         assert model.queue_len == 65536  # the recipe's queue: whole batches of 4 fit
 
 
+@pytest.mark.slow  # full-size steps of every peer (MAE's ViT-B, SparK's ResNet-50)
 def test_comparison_times_every_peer_with_finite_positive_numbers():
     result = compare_peers(list(PEERS), img_size=64, batch_size=2, rounds=2, warmup=1)
     rows = result['rows']

@@ -66,6 +66,7 @@ COMPILE_BACKENDS = ['aot_eager', pytest.param('inductor', marks=pytest.mark.skip
     not os.environ.get('QBHEAT_TEST_INDUCTOR'), reason='set QBHEAT_TEST_INDUCTOR=1'))]
 
 
+@pytest.mark.slow  # compiles MMEngine's train_step: about 20 s on 2 cores
 @pytest.mark.parametrize('backend', COMPILE_BACKENDS)
 def test_mmengine_compile_option_gives_the_plain_loss(tiny_qbheat, tiny_cfg, backend):
     ref = _train_step_losses(tiny_qbheat, tiny_cfg, None)

@@ -3,10 +3,13 @@ PSNR rises over its first iterations."""
 from pathlib import Path
 
 import numpy as np
+import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (registration)
+
+pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[2] / 'configs' / 'qbheat_mobileformer_demo.py'
 ITERS = 30

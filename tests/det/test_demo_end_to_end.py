@@ -16,6 +16,8 @@ from qbheat_mm.det import DEMO_CLASSES
 from tiny_detectors import DET_CONFIGS, shrink_to_tiny
 from tool_loader import load_tool
 
+pytestmark = pytest.mark.e2e
+
 DEMO = {
     'retinanet': 'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py',
     'detr': 'detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py',

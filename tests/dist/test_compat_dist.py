@@ -17,6 +17,8 @@ from torch import nn
 from qbheat_mm import compat
 from dist_helpers import free_port
 
+pytestmark = pytest.mark.dist
+
 WORLD = 2
 
 

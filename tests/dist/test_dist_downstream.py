@@ -19,6 +19,8 @@ from dist_helpers import (BATCH, NPROC, REPO, TOOLS, TRAIN_IMAGES, assert_ranks_
                           dist_train, output, rank_states, run, short_schedule,
                           write_config)
 
+pytestmark = pytest.mark.dist
+
 PROBE_CONFIG = (REPO / 'configs' / 'probing' /
                 'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py')
 RETINANET_CONFIG = (REPO / 'configs' / 'detection' /

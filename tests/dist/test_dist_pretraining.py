@@ -14,6 +14,8 @@ from dist_helpers import (NPROC, REPO, assert_ranks_identical, assert_resume_rep
                           checkpoint_state, demo_photo_loader, differing, dist_train,
                           qbheat_config, rank_states, short_schedule, write_config)
 
+pytestmark = pytest.mark.dist
+
 MOCOV2_CONFIG = REPO / 'configs' / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py'
 GLOO_LINE = "uses the gloo backend on the CPU instead of 'nccl'"
 BRIDGE = 'backbone.mobile_to_former.'

@@ -16,6 +16,8 @@ from dist_helpers import (LAUNCH_TIMEOUT, PHOTOS, REPO, TOOLS, assert_ranks_iden
 from qbheat_mm.utils.cli import LauncherEnvError
 from tool_loader import load_tool
 
+pytestmark = pytest.mark.dist
+
 SCRIPTS = ['dist_train.sh', 'dist_test.sh', 'torchrun.sh', 'slurm_train.sh']
 TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 

@@ -13,6 +13,8 @@ from mmpretrain.structures import DataSample
 
 from dist_helpers import REPO
 
+pytestmark = pytest.mark.dist
+
 CONFIGS = {
     'qbheat': REPO / 'configs' / 'qbheat_mobileformer_in1k.py',
     'mocov2': REPO / 'configs' / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py',

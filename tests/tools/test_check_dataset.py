@@ -103,6 +103,7 @@ def test_tool_exits_0_on_a_clean_dataset(tmp_path, capsys):
     assert 'every image is readable (train 8 images)' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_training_stops_naming_the_file_and_dataset(tmp_path, monkeypatch):
     monkeypatch.setenv(image_checks.SKIP_ENV, '0')
     root = imagenet_folder(tmp_path / 'img')
@@ -118,6 +119,7 @@ def test_training_stops_naming_the_file_and_dataset(tmp_path, monkeypatch):
     assert 'tools/check_dataset.py' in message and '--skip-bad-images' in message
 
 
+@pytest.mark.slow
 def test_skip_bad_images_skips_and_counts_in_the_log(tmp_path, monkeypatch):
     monkeypatch.setenv(image_checks.SKIP_ENV, '0')
     root = imagenet_folder(tmp_path / 'img')

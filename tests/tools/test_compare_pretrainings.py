@@ -112,6 +112,7 @@ def stage_times(work: Path) -> dict:
             for p in work.glob('*/*/stage.json')}
 
 
+@pytest.mark.e2e
 def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
     tool = load_tool('compare_pretrainings.py')
     work = tmp_path / 'compare'

@@ -50,6 +50,7 @@ def test_summary_and_operator_effect():
     assert '| quarter | learned | block | 16.00 | 16.00 | - |' in tool.markdown('c', one_seed, [])
 
 
+@pytest.mark.e2e
 def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
     tool = load_ablation_tool()
     work = tmp_path / 'ablation'

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from mmengine.config import Config
 
 from tool_loader import load_tool
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 QBHEAT_TINY = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'

@@ -63,6 +63,7 @@ def trained(tmp_path_factory, make_image_folder):
     return work_dir, cfg
 
 
+@pytest.mark.slow
 def test_train_saves_checkpoints_with_training_state(trained):
     work_dir, _ = trained
     assert sorted(p.name for p in work_dir.glob('iter_*.pth')) == ['iter_2.pth', 'iter_4.pth']
@@ -73,6 +74,7 @@ def test_train_saves_checkpoints_with_training_state(trained):
     assert ckpt['optimizer']['state'], 'AdamW moments must be saved for resuming'
 
 
+@pytest.mark.slow
 def test_full_checkpoints_load_safely_through_the_compat_patch(trained):
     """Under torch >= 2.6 plain ``torch.load`` refuses mmengine checkpoints; our patch loads
     them with ``weights_only=True`` and an allow-list, so resume / load_from / Pretrained
@@ -87,6 +89,7 @@ def test_full_checkpoints_load_safely_through_the_compat_patch(trained):
     assert compat.safe_torch_load(str(trained[0] / 'iter_4.pth'))['meta']['iter'] == 4
 
 
+@pytest.mark.slow
 def test_resume_auto_continues_from_saved_iteration(trained, tmp_path, image_folder):
     work_dir = tmp_path / 'resumed'
     shutil.copytree(trained[0], work_dir)
@@ -115,6 +118,7 @@ def test_train_tool_reseeds_every_epoch(tmp_path, image_folder):
     assert sum(isinstance(hook, EpochSeedHook) for hook in runner.hooks) == 1
 
 
+@pytest.mark.slow
 def test_resume_from_explicit_path(trained, tmp_path, image_folder):
     work_dir, _ = trained
     cfg6 = write_config(tmp_path, image_folder, max_iters=6)
@@ -124,6 +128,7 @@ def test_resume_from_explicit_path(trained, tmp_path, image_folder):
     assert runner.iter == 2
 
 
+@pytest.mark.slow
 def test_test_tool_loads_checkpoint_and_evaluates(trained, tmp_path):
     work_dir, cfg = trained
     ckpt_path = work_dir / 'iter_4.pth'
@@ -138,6 +143,7 @@ def test_test_tool_loads_checkpoint_and_evaluates(trained, tmp_path):
     assert all(torch.equal(model_state[k], v) for k, v in saved.items())
 
 
+@pytest.mark.slow
 def test_test_tool_rejects_config_without_test_loop(trained, tmp_path, image_folder):
     work_dir, _ = trained
     cfg = tiny_config(image_folder, 4)
@@ -154,6 +160,7 @@ def _count_equal(module: torch.nn.Module, reference: dict) -> int:
                if k in reference and torch.equal(v, reference[k]))
 
 
+@pytest.mark.slow
 def test_pretrained_init_with_prefix_loads_every_backbone_key(trained):
     work_dir, _ = trained
     ckpt = torch.load(work_dir / 'iter_4.pth', map_location='cpu', weights_only=False)
@@ -166,6 +173,7 @@ def test_pretrained_init_with_prefix_loads_every_backbone_key(trained):
     assert len(expected) == len(backbone.state_dict()) == _count_equal(backbone, expected)
 
 
+@pytest.mark.slow
 def test_pretrained_init_into_another_model_silently_loads_nothing(trained):
     """Documents the upstream pitfall StrictPretrained (issue 5) guards against: the prefix
     matches, no key fits, mmengine logs a warning and leaves the backbone random."""
@@ -182,6 +190,7 @@ def test_pretrained_init_into_another_model_silently_loads_nothing(trained):
     assert from_ckpt == [], 'no weight came from the checkpoint: the backbone is random'
 
 
+@pytest.mark.slow
 def test_channels_last_trains_like_the_plain_layout(tmp_path, image_folder):
     """--channels-last changes the weights' memory layout, not what is computed: two
     iterations give the plain run's weights within float rounding. (SGD: AdamW divides
@@ -271,6 +280,7 @@ runpy.run_path(sys.argv.pop(1), run_name='__main__')
 '''
 
 
+@pytest.mark.slow
 def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_folder):
     """The worst moment: killed while writing iter_4 with max_keep_ckpts=1 (mmengine
     deletes iter_2 before saving). iter_2 survives, last_checkpoint still names it, and
@@ -307,6 +317,7 @@ def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_fo
     assert compat.safe_torch_load(str(work_dir / 'iter_6.pth'))['meta']['iter'] == 6
 
 
+@pytest.mark.slow
 def test_resume_skips_a_truncated_last_checkpoint(trained, tmp_path, image_folder):
     """A truncated file named by last_checkpoint (as unpatched mmengine leaves after a kill)
     is skipped for the newest complete checkpoint."""

@@ -15,6 +15,7 @@ TINY_CONFIG = Path(__file__).resolve().parents[2] / 'data' / 'configs' / 'qbheat
 ROW_H, ROW_W = 16 + 64, 5 * 64 + 4 * 4  # title band + image; five panels, 4 px apart
 
 
+@pytest.mark.slow
 def test_runner_trains_validates_and_draws(tmp_path):
     cfg = Config.fromfile(str(TINY_CONFIG))
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
