@@ -118,7 +118,7 @@ else
         JOBS=${MAX_JOBS:-$(mmcv_max_jobs "$MMCV_OPS_KIND" "$(mmcv_machine_cores)" "$(mmcv_machine_mem_kib)")}
         if [[ $MMCV_OPS_KIND == cuda ]]; then
             say "no cached wheel: building mmcv $MMCV_V with CUDA ops from source, MAX_JOBS=$JOBS (longer than the CPU-only build's 20 minutes on 2 cores: nvcc compiles the CUDA kernels too)"
-            HINT="the mmcv CUDA build failed; its log is printed above. 'unsupported GNU version': nvcc rejects this gcc, install one it supports and rerun with CC=gcc-N CXX=g++-N (torch passes CC to nvcc). 'Killed' or out of memory: rerun with a smaller MAX_JOBS. Or see README, Installation details, for CPU-only ops (QBHEAT_MMCV_OPS=cpu)."
+            HINT="the mmcv CUDA build failed; its log is printed above. 'unsupported GNU version': nvcc rejects this gcc, install one it supports and rerun with CC=gcc-N CXX=g++-N (torch passes CC to nvcc). 'Killed' or out of memory: rerun with a smaller MAX_JOBS. Or see docs/en/get_started.md, \"Install on a GPU machine\", for CPU-only ops (QBHEAT_MMCV_OPS=cpu)."
         else
             say "no cached wheel: building mmcv $MMCV_V from source, MAX_JOBS=$JOBS (about 20 minutes on 2 cores)"
             HINT="the mmcv build failed; its log is printed above. It needs gcc/g++ with C++20 and the Python headers (apt-get install build-essential python3.11-dev)."

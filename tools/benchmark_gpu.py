@@ -1,4 +1,4 @@
-"""The README's GPU benchmark in one run: batch 256, bf16 autocast, on one CUDA device.
+"""docs/en/benchmarks.md's GPU table in one run: batch 256, bf16 autocast, one CUDA device.
 
     python tools/benchmark_gpu.py [--out work_dirs/benchmark_gpu] [--rounds 5]
 

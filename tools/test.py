@@ -37,7 +37,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
     if missing:
         raise ValueError(f'{args.config} has no test loop (missing {", ".join(missing)}); '
                          'pre-training configs are evaluated by their validation loop or '
-                         'by probing (see README).')
+                         'by probing (see docs/en/user_guides/probing.md).')
     cfg.load_from = args.checkpoint
     if args.out:
         cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(

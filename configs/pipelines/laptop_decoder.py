@@ -5,8 +5,8 @@
 #       --work-dir work_dirs/compare_laptop_decoder
 #
 # The default decoder (4 blocks x 256 wide) against two that take about 40 % of its
-# arithmetic: 2 blocks x 192 and 4 blocks x 128 (the README's benchmarks give their step
-# times). Everything else, data and seed included, is the laptop comparison's.
+# arithmetic: 2 blocks x 192 and 4 blocks x 128 (docs/en/benchmarks.md times the first).
+# Everything else, data and seed included, is the laptop comparison's.
 _base_ = './laptop.py'
 
 title = 'QB-Heat decoder size at laptop scale (Mobile-Former-294M, laptop objects, demo COCO)'

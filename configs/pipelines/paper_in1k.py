@@ -9,7 +9,8 @@
 #   python tools/compare_pretrainings.py configs/pipelines/paper_in1k.py --work-dir work_dirs/compare_in1k --dry-run
 #   python tools/compare_pretrainings.py configs/pipelines/paper_in1k.py --work-dir work_dirs/compare_in1k
 #
-# Data: data/imagenet (MMPretrain's layout) and data/coco (MMDetection's), see README.
+# Data: data/imagenet (MMPretrain's layout) and data/coco (MMDetection's), see
+# docs/en/user_guides/datasets.md.
 title = 'Mobile-Former-294M pre-trainings on ImageNet-1k (probes on ImageNet, detection on COCO)'
 
 pretrainings = [

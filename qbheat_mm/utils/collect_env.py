@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f'{key:<{width}} : {value}')
     if env['NMS on GPU'].startswith('NO') and cpu_only_ops:
         print('Warning: mmcv has CPU-only ops on a GPU machine: MMDetection cannot test or '
-              'validate on the GPU (README, Installation details).', file=sys.stderr)
+              'validate on the GPU (docs/en/get_started.md, "Install on a GPU machine").',
+              file=sys.stderr)
     if broken:
         print('Broken: ' + '; '.join(f'{k}: {env[k]}' for k in broken), file=sys.stderr)
         return 1

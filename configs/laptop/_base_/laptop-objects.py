@@ -8,9 +8,10 @@
 # of 128 px, generated into data/laptop_objects/ on first use.
 
 # Every pre-training sees the same images the same number of times: batch 16 x 120
-# iterations = 1,920 images (2.5 passes over the 768 training images). Sized so that the
-# whole comparison fits in about 45 minutes of 2 CPU cores (README); pass
-# --cfg-options train_cfg.max_iters=N to a config to train longer.
+# iterations = 1,920 images (2.5 passes over the 768 training images). Sized for a budget
+# of about 45 minutes of 2 CPU cores for the whole comparison (what it took:
+# docs/en/experiments/laptop_comparison.md); pass --cfg-options train_cfg.max_iters=N to a
+# config to train longer.
 laptop_pretrain_iters = 120
 laptop_knn_interval = 120  # the k-NN monitor checks before the first and after the last
 
