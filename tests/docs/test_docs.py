@@ -83,8 +83,9 @@ def code_snippets(text: str) -> list[str]:
 
 
 def slug(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r'[`*_]|\[([^\]]*)\]\([^)]*\)', lambda m: m.group(1) or '', heading)
+    """GitHub's anchor for a heading: the text without markup, lower case, punctuation
+    other than ``-`` and ``_`` dropped, spaces to hyphens."""
+    text = re.sub(r'[`*]|\[([^\]]*)\]\([^)]*\)', lambda m: m.group(1) or '', heading)
     return re.sub(r'[^\w\- ]', '', text.strip().lower()).replace(' ', '-')
 
 
