@@ -76,3 +76,53 @@ def test_a_model_without_backbone_is_named():
     runner = SimpleNamespace(model=torch.nn.Linear(2, 2))
     with pytest.raises(AttributeError, match='needs a model with a backbone; Linear has none'):
         hook._check(runner, 0)
+
+
+def fake_runner(max_iters: int, batch_size: int, logged: list):
+    """Just what KNNMonitorHook reads of a Runner, for an iteration-based run."""
+    from types import SimpleNamespace
+
+    from mmengine.runner import IterBasedTrainLoop
+    model = torch.nn.Module()
+    model.backbone = torch.nn.Linear(2, 2)
+    return SimpleNamespace(
+        model=model, max_iters=max_iters, max_epochs=None, iter=0,
+        train_loop=object.__new__(IterBasedTrainLoop),
+        train_dataloader=SimpleNamespace(batch_size=batch_size),
+        logger=SimpleNamespace(info=lambda message: None),
+        message_hub=SimpleNamespace(update_info=lambda key, value: None),
+        visualizer=SimpleNamespace(
+            add_scalars=lambda values, step: logged.append(dict(values, step=step))))
+
+
+def test_num_checks_spreads_the_checks_and_logs_images_and_minutes(monkeypatch):
+    import time as time_module
+    clock = [1000.]
+    monkeypatch.setattr(time_module, 'time', lambda: clock[0])
+
+    def measure(self, backbone):
+        clock[0] += 30.  # every check costs 30 s, which the training minutes leave out
+        return 50.
+
+    monkeypatch.setattr(KNNMonitorHook, 'measure', measure)
+    hook = KNNMonitorHook(bank={}, query={}, num_classes=16, num_checks=4, interval=999)
+    logged = []
+    runner = fake_runner(max_iters=10, batch_size=16, logged=logged)
+    hook.before_train(runner)
+    assert hook.interval == 2  # 10 iterations // 4 checks
+    for it in range(10):
+        clock[0] += 6.  # 6 s of training per iteration
+        runner.iter = it  # what the Runner reports during iteration it
+        hook.after_train_iter(runner, it)
+    steps = [r['step'] for r in logged]
+    assert steps == [0, 2, 4, 6, 8, 10]
+    assert [r['knn/images_seen'] for r in logged] == [0, 32, 64, 96, 128, 160]
+    # 6 s per iteration of training; the checks' 30 s each are not counted.
+    assert [r['knn/train_minutes'] for r in logged] == pytest.approx(
+        [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert all(r['knn/top1'] == 50. and r['knn/seconds'] == 30. for r in logged)
+
+
+def test_num_checks_must_be_positive():
+    with pytest.raises(ValueError, match='num_checks must be >= 1'):
+        KNNMonitorHook(bank={}, query={}, num_classes=16, num_checks=0)
