@@ -1,22 +1,32 @@
 """Compare pre-trainings of one backbone: pre-train, extract, probe, detect, tabulate.
 
     python tools/compare_pretrainings.py PLAN --work-dir DIR [--seeds 0 1]
-        [--only NAME ...] [--dry-run] [--report-only] [--plan-options k=v ...]
+        [--only NAME ...] [--with NAME ...] [--dry-run] [--report-only]
+        [--plan-options k=v ...]
 
 PLAN is a config file (``configs/pipelines/laptop.py``, ``configs/pipelines/paper_in1k.py``)
 with three entries:
 
-- ``pretrainings``: a list of ``dict(name, label, config, cfg_options=[...])``; a
-  ``config`` of None is the random-init row (nothing to pre-train);
+- ``pretrainings``: a list of ``dict(name, label, config, cfg_options=[...],
+  minutes=None)``; a ``config`` of None is the random-init row (nothing to pre-train).
+  With ``minutes``, the pre-training gets that wall-clock budget instead of its config's
+  length: a ``calibrate`` stage times ``CALIBRATION_ITERS`` iterations of it (median of
+  the logged step times, the first window left out as warm-up) and the ``pretrain``
+  stage runs ``train_cfg.max_iters`` = budget / step time (so its config's schedules
+  must end at ``max_iters``: no explicit ``end``);
 - ``evaluations``: a list of ``dict(name, label, config, metric, kind='train' | 'knn',
   scale=1.0)``: a frozen-backbone config (probe or detector, trained by
   ``tools/train.py``; its last validation's ``metric`` is the result) or a k-NN config
   (``tools/analysis/knn_eval.py``); ``scale`` multiplies the logged value for the table
   (100 turns COCO's mAP fraction into AP in percent); ``cfg_options`` for every run,
-  ``random_cfg_options`` for the random row only;
+  ``random_cfg_options`` for the random row only; ``optional=True`` leaves it out
+  unless ``--with NAME`` asks for it;
 - ``launcher``: ``dict(type='local')`` (one process each), ``dict(type='dist', gpus=8)``
   (``tools/dist_train.sh`` / ``tools/torchrun.sh``) or ``dict(type='slurm',
-  partition=..., gpus=8)`` (``tools/slurm_train.sh`` / ``srun``).
+  partition=..., gpus=8)`` (``tools/slurm_train.sh`` / ``srun``);
+- optionally ``reference``: the pre-training every other row is compared with in the
+  table of differences (mean difference per evaluation, and whether it exceeds the
+  seed spread of both rows).
 
 For each pre-training and seed, in order: ``pretrain`` (``tools/train.py CONFIG``),
 ``extract`` (``tools/model_converters/extract_backbone.py`` of its last checkpoint), then
@@ -24,14 +34,18 @@ every evaluation with ``model.backbone.init_cfg.checkpoint`` set to the extracte
 backbone (``model.backbone.init_cfg=None`` for the random row). Every stage runs in its
 own process with its own work dir, ``DIR/<name>_seed<S>/<stage>/``, and writes
 ``stage.json`` when it succeeds; a rerun skips finished stages, so an interrupted or
-failed pipeline continues where it stopped. A failing stage stops the pipeline with the
-stage, the pre-training, the seed and its log named.
+failed pipeline continues where it stopped; a pre-training killed after a checkpoint
+resumes from it (``tools/train.py --resume``). A failing stage stops the pipeline with
+the stage, the pre-training, the seed and its log named.
 
-Written to DIR: ``results.md`` (rows: pre-trainings; columns: the evaluations and the
-pre-training time; every cell links to its run directory; mean and spread over seeds),
-``results.csv`` (the same table), ``results.json`` (every run) and ``results.png`` (a
-grouped bar chart). ``--dry-run`` prints every command without running it;
-``--report-only`` tabulates the stages that have finished.
+Written to DIR: ``results.md`` (rows: pre-trainings; columns: the evaluations, the
+pre-training time and, when monitored, the images seen; every cell links to its run
+directory; mean and spread over seeds; the differences from the ``reference`` row),
+``results.csv`` (the same table), ``results.json`` (every run), ``results.png`` (a
+grouped bar chart) and, when the pre-trainings ran a ``KNNMonitorHook``, ``curves.png``
+(its k-NN top-1 against images seen and against training minutes, every row and
+seed). ``--dry-run`` prints every command without running it; ``--report-only``
+tabulates the stages that have finished; ``--with NAME`` adds optional evaluations.
 """
 from __future__ import annotations
 
@@ -43,7 +57,7 @@ import os.path as osp
 import shlex
 import sys
 import time
-from statistics import mean
+from statistics import mean, median
 
 from qbheat_mm.utils.runs import RunFailed, run_logged, scalar_records
 
@@ -52,6 +66,16 @@ TRAIN = osp.join(REPO, 'tools', 'train.py')
 KNN = osp.join(REPO, 'tools', 'analysis', 'knn_eval.py')
 EXTRACT = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
 STAGE_FILE = 'stage.json'
+#: Iterations a ``calibrate`` stage times; its logger writes a step time every
+#: ``CALIBRATION_LOG_INTERVAL`` of them, and the first such window is left out (warm-up).
+CALIBRATION_ITERS = 30
+CALIBRATION_LOG_INTERVAL = 5
+#: The calibration run: the pre-training's own config, short, without validation or
+#: monitoring (their time is not training time).
+CALIBRATION_OPTIONS = [f'train_cfg.max_iters={CALIBRATION_ITERS}',
+                       f'default_hooks.logger.interval={CALIBRATION_LOG_INTERVAL}',
+                       'custom_hooks=[]', 'val_cfg=None', 'val_dataloader=None',
+                       'val_evaluator=None']
 
 
 class StageFailed(RunFailed):
@@ -71,7 +95,8 @@ def load_plan(path: str, options: dict | None = None) -> dict:
     plan = dict(pretrainings=[dict(p) for p in cfg.get('pretrainings', [])],
                 evaluations=[dict(e) for e in cfg.get('evaluations', [])],
                 launcher=dict(cfg.get('launcher', dict(type='local'))),
-                seeds=list(cfg.get('seeds', [0])), title=cfg.get('title', osp.basename(path)))
+                seeds=list(cfg.get('seeds', [0])), title=cfg.get('title', osp.basename(path)),
+                reference=cfg.get('reference'))
     if not plan['pretrainings'] or not plan['evaluations']:
         raise ValueError(f'{path} needs non-empty `pretrainings` and `evaluations` lists')
     for kind, entries in (('pretrainings', plan['pretrainings']),
@@ -83,6 +108,13 @@ def load_plan(path: str, options: dict | None = None) -> dict:
     for p in plan['pretrainings']:
         p.setdefault('label', p['name'])
         p['cfg_options'] = list(p.get('cfg_options', []))
+        minutes = p.setdefault('minutes', None)
+        if minutes is not None and not (isinstance(minutes, (int, float)) and minutes > 0):
+            raise ValueError(f"pre-training {p['name']!r}: minutes must be a positive "
+                             f'number (the wall-clock budget) or None, got {minutes!r}')
+        if minutes is not None and p.get('config') is None:
+            raise ValueError(f"pre-training {p['name']!r} has a budget (minutes) but no "
+                             'config: the random row has nothing to train')
         if p.get('config') is not None and not osp.isfile(_abs(p['config'])):
             raise FileNotFoundError(f"pre-training {p['name']!r}: config not found: "
                                     f"{p['config']}")
@@ -92,6 +124,7 @@ def load_plan(path: str, options: dict | None = None) -> dict:
         e.setdefault('scale', 1.0)
         e['cfg_options'] = list(e.get('cfg_options', []))
         e['random_cfg_options'] = list(e.get('random_cfg_options', []))
+        e['optional'] = bool(e.get('optional', False))
         if e['kind'] not in ('train', 'knn'):
             raise ValueError(f"evaluation {e['name']!r}: kind must be 'train' or 'knn', "
                              f"got {e['kind']!r}")
@@ -101,6 +134,9 @@ def load_plan(path: str, options: dict | None = None) -> dict:
         if not osp.isfile(_abs(e['config'])):
             raise FileNotFoundError(f"evaluation {e['name']!r}: config not found: "
                                     f"{e['config']}")
+    if plan['reference'] is not None and plan['reference'] not in names_of(plan):
+        raise ValueError(f"reference {plan['reference']!r} is not a pre-training of "
+                         f'{path} ({names_of(plan)})')
     launcher = plan['launcher']
     if launcher.get('type') not in ('local', 'dist', 'slurm'):
         raise ValueError(f"launcher.type must be 'local', 'dist' or 'slurm', got "
@@ -108,6 +144,22 @@ def load_plan(path: str, options: dict | None = None) -> dict:
     if launcher['type'] == 'slurm' and not launcher.get('partition'):
         raise ValueError('a slurm launcher needs launcher.partition')
     return plan
+
+
+def names_of(plan: dict) -> list[str]:
+    return [p['name'] for p in plan['pretrainings']]
+
+
+def select_evaluations(plan: dict, wanted: list[str] | None) -> dict:
+    """The plan with its optional evaluations kept only where ``wanted`` names them."""
+    wanted = list(wanted or [])
+    optional = [e['name'] for e in plan['evaluations'] if e['optional']]
+    unknown = sorted(set(wanted) - set(optional))
+    if unknown:
+        raise ValueError(f'--with {unknown}: not an optional evaluation of the plan '
+                         f'(optional: {optional or "none"})')
+    kept = [e for e in plan['evaluations'] if not e['optional'] or e['name'] in wanted]
+    return dict(plan, evaluations=kept)
 
 
 def _abs(path: str) -> str:
@@ -162,10 +214,32 @@ def last_value(work_dir: str, metric: str) -> float | None:
     return float(values[-1]) if values else None
 
 
+#: What a KNNMonitorHook logs at each check, as kept in a pre-training's stage.json.
+MONITOR_KEYS = ('knn/top1', 'knn/images_seen', 'knn/train_minutes')
+
+
 def knn_trajectory(work_dir: str) -> list[list[float]]:
-    """``[[iteration, knn/top1], ...]`` logged by a KNNMonitorHook in the last run."""
-    return [[r.get('step', 0), r['knn/top1']]
-            for r in scalar_records(work_dir, latest_only=True) if 'knn/top1' in r]
+    """``[[iteration, knn/top1, images seen, training minutes], ...]`` logged by a
+    KNNMonitorHook, over every run of ``work_dir`` (a resumed pre-training continues its
+    curve; its minutes restart at the resumption)."""
+    return [[r.get('step', 0)] + [r.get(k) for k in MONITOR_KEYS]
+            for r in scalar_records(work_dir) if 'knn/top1' in r]
+
+
+def seconds_per_iter(work_dir: str) -> float:
+    """Median training step time of a calibration run, its first logged window left out."""
+    times = [r['time'] for r in scalar_records(work_dir, latest_only=True)
+             if 'time' in r and 'lr' in r]  # training records (validation has no lr)
+    if len(times) < 2:
+        raise StageFailed(f'the calibration run in {work_dir} logged {len(times)} step '
+                          'time(s); it needs at least 2 (is its logger interval '
+                          f'{CALIBRATION_LOG_INTERVAL} iterations?)')
+    return median(times[1:])
+
+
+def budget_iters(minutes: float, step_seconds: float) -> int:
+    """Iterations that fill ``minutes`` of training at ``step_seconds`` per iteration."""
+    return max(1, round(minutes * 60 / step_seconds))
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -233,10 +307,33 @@ def run_row(plan: dict, pre: dict, seed: int, work_dir: str, dry_run: bool,
     backbone = None
     if pre.get('config') is not None:
         job = f"{pre['name']}_s{seed}"
+        budget = []
+        if pre['minutes'] is not None:
+            calibrate = stage(
+                'calibrate',
+                lambda d: train_command(launcher, pre['config'], d,
+                                        pre['cfg_options'] + seed_opt + CALIBRATION_OPTIONS,
+                                        job),
+                lambda d: dict(seconds_per_iter=seconds_per_iter(d),
+                               iters=budget_iters(pre['minutes'], seconds_per_iter(d))))
+            if calibrate is None and not dry_run:
+                return row
+            iters = calibrate['iters'] if calibrate else '<budget / step time>'
+            # Four checkpoints over the run, so a killed pre-training resumes near where
+            # it stopped.
+            every = max(1, iters // 4) if calibrate else '<iters / 4>'
+            budget = [f'train_cfg.max_iters={iters}',
+                      f'default_hooks.checkpoint.interval={every}']
+
+        def pretrain_command(d: str) -> tuple[list[str], dict]:
+            cmd, env = train_command(launcher, pre['config'], d,
+                                     pre['cfg_options'] + seed_opt + budget, job)
+            if osp.isfile(osp.join(d, 'last_checkpoint')):  # killed after a checkpoint
+                cmd.append('--resume')
+            return cmd, env
+
         pretrain = stage(
-            'pretrain',
-            lambda d: train_command(launcher, pre['config'], d,
-                                    pre['cfg_options'] + seed_opt, job),
+            'pretrain', pretrain_command,
             lambda d: dict(checkpoint=last_checkpoint(d), knn_monitor=knn_trajectory(d)))
         if pretrain is None and not dry_run:  # report only: nothing further has run
             return row
@@ -301,11 +398,41 @@ def summarise(plan: dict, rows: list[dict]) -> list[dict]:
                 dirs=[s['dir'] for _, s in found],
                 mean=mean(values) if values else None,
                 spread=max(values) - min(values) if len(values) > 1 else None)
-        monitors = [r['stages']['pretrain'].get('knn_monitor') for r in runs
-                    if 'pretrain' in r['stages']]
-        entry['knn_monitor'] = [m for m in monitors if m]
+        monitored = [(r['seed'], r['stages']['pretrain']['knn_monitor']) for r in runs
+                     if r['stages'].get('pretrain', {}).get('knn_monitor')]
+        entry['knn_monitor'] = [m for _, m in monitored]
+        entry['monitor_seeds'] = [seed for seed, _ in monitored]
+        # Images seen and training minutes at the last check (after the last iteration).
+        for key, index in (('images_seen', 2), ('train_minutes', 3)):
+            values = [m[-1][index] for _, m in monitored
+                      if len(m[-1]) > index and m[-1][index] is not None]
+            entry[key] = dict(values=values, mean=mean(values) if values else None)
         table.append(entry)
     return table
+
+
+def differences(plan: dict, table: list[dict]) -> list[dict]:
+    """Every row against the plan's ``reference``: mean difference per evaluation and
+    whether it exceeds the seed spread of both rows (None when a row has one seed)."""
+    by_name = {t['name']: t for t in table}
+    reference = by_name.get(plan.get('reference'))
+    if reference is None:
+        return []
+    out = []
+    for t in table:
+        if t is reference:
+            continue
+        for ev in plan['evaluations']:
+            a, b = reference['cells'][ev['name']], t['cells'][ev['name']]
+            if a['mean'] is None or b['mean'] is None:
+                continue
+            spread = (max(a['spread'], b['spread'])
+                      if a['spread'] is not None and b['spread'] is not None else None)
+            delta = a['mean'] - b['mean']
+            out.append(dict(row=t['name'], label=t['label'], evaluation=ev['name'],
+                            eval_label=ev['label'], delta=delta, spread=spread,
+                            exceeds=None if spread is None else abs(delta) > spread))
+    return out
 
 
 def _cell(cell: dict, work_dir: str, digits: int) -> str:
@@ -321,7 +448,9 @@ def _cell(cell: dict, work_dir: str, digits: int) -> str:
 def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
     evals = plan['evaluations']
     seeds = sorted({s for t in table for c in t['cells'].values() for s in c['seeds']})
-    head = ['pre-training'] + [e['label'] for e in evals] + ['pre-training time (min)']
+    with_images = any(t['images_seen']['mean'] is not None for t in table)
+    head = (['pre-training'] + [e['label'] for e in evals] + ['pre-training time (min)']
+            + (['images seen (mean)'] if with_images else []))
     lines = [f"# {plan['title']}", '',
              f"Seeds: {', '.join(map(str, seeds)) or 'none finished'}. Each number links "
              'to the run directory whose log it comes from; with several seeds a cell '
@@ -333,13 +462,38 @@ def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
         pre = t['cells']['pretrain']
         cells.append('-' if pre['mean'] is None and t['name'] in _random_rows(plan)
                      else _cell(pre, work_dir, 1))
+        if with_images:
+            seen = t['images_seen']['mean']
+            cells.append('-' if seen is None else f'{seen:,.0f}')
         lines.append(f"| {t['label']} | " + ' | '.join(cells) + ' |')
+    diffs = differences(plan, table)
+    if diffs:
+        reference = next(t['label'] for t in table if t['name'] == plan['reference'])
+        lines += ['', f'{reference} minus each other row (difference of the means; '
+                  '"yes" where it exceeds the seed spread of both rows, "one seed" where '
+                  'a spread is unknown):', '',
+                  '| row | ' + ' | '.join(e['label'] for e in evals) + ' |',
+                  '|' + '---|' * (len(evals) + 1)]
+        for t in table:
+            mine = {d['evaluation']: d for d in diffs if d['row'] == t['name']}
+            if not mine:
+                continue
+            cells = []
+            for e in evals:
+                d = mine.get(e['name'])
+                if d is None:
+                    cells.append('-')
+                    continue
+                verdict = ('one seed' if d['exceeds'] is None
+                           else 'yes' if d['exceeds'] else 'no')
+                cells.append(f"{d['delta']:+.1f} ({verdict})")
+            lines.append(f"| {t['label']} | " + ' | '.join(cells) + ' |')
     monitored = [t for t in table if t['knn_monitor']]
     if monitored:
         lines += ['', 'k-NN top-1 of the encoder during pre-training (KNNMonitorHook; '
-                  'iteration: top-1 %, first seed):', '']
+                  'iteration: top-1 %, first seed; every seed in curves.png):', '']
         for t in monitored:
-            points = ', '.join(f'{int(i)}: {v:.1f}' for i, v in t['knn_monitor'][0])
+            points = ', '.join(f'{int(p[0])}: {p[1]:.1f}' for p in t['knn_monitor'][0])
             lines.append(f"- {t['label']}: {points}")
     return '\n'.join(lines) + '\n'
 
@@ -387,6 +541,39 @@ def bar_chart(plan: dict, table: list[dict], path: str) -> None:
     plt.close(fig)
 
 
+def curves_chart(plan: dict, table: list[dict], path: str) -> bool:
+    """k-NN top-1 during pre-training against images seen and against training minutes,
+    one colour per pre-training and one line style per seed; False if nothing to draw."""
+    curves = [(t, seed, m) for t in table
+              for seed, m in zip(t['monitor_seeds'], t['knn_monitor'])
+              if all(len(p) > 3 and p[2] is not None for p in m)]
+    if not curves:
+        return False
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    colours = {t['name']: f'C{i}' for i, t in enumerate(table)}
+    styles = ['-', '--', ':', '-.']
+    seeds = sorted({seed for _, seed, _ in curves})
+    for t, seed, m in curves:
+        label = f"{t['label']} (seed {seed})"
+        style = styles[seeds.index(seed) % len(styles)]
+        for ax, index in zip(axes, (2, 3)):
+            ax.plot([p[index] for p in m], [p[1] for p in m], style, marker='o',
+                    markersize=3, color=colours[t['name']], label=label)
+    axes[0].set_xlabel('images seen')
+    axes[1].set_xlabel('training minutes (k-NN checks left out)')
+    axes[0].set_ylabel('k-NN top-1 (%)')
+    axes[1].legend(fontsize=7, loc='best')
+    fig.suptitle(plan['title'], fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def report(plan: dict, rows: list[dict], work_dir: str) -> list[dict]:
     table = summarise(plan, rows)
     text = markdown(plan, table, work_dir)
@@ -394,8 +581,10 @@ def report(plan: dict, rows: list[dict], work_dir: str) -> list[dict]:
         f.write(text)
     write_csv(plan, table, osp.join(work_dir, 'results.csv'))
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(plan=plan, runs=rows, table=table), f, indent=2)
+        json.dump(dict(plan=plan, runs=rows, table=table,
+                       differences=differences(plan, table)), f, indent=2)
     bar_chart(plan, table, osp.join(work_dir, 'results.png'))
+    curves_chart(plan, table, osp.join(work_dir, 'curves.png'))
     print(text)
     return table
 
@@ -409,6 +598,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--seeds', nargs='+', type=int, help="default: the plan's `seeds`")
     parser.add_argument('--only', nargs='+', metavar='NAME',
                         help='run only these pre-trainings (the table keeps every row)')
+    parser.add_argument('--with', nargs='+', dest='with_evaluations', metavar='NAME',
+                        help="also run these optional evaluations (the plan's "
+                        '`optional=True` ones, e.g. detr)')
     parser.add_argument('--plan-options', nargs='+', action=DictAction,
                         help='override plan entries, e.g. launcher.gpus=4')
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
@@ -419,7 +611,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
-    plan = load_plan(args.plan, args.plan_options)
+    plan = select_evaluations(load_plan(args.plan, args.plan_options),
+                              args.with_evaluations)
     seeds = args.seeds if args.seeds is not None else plan['seeds']
     plan['seeds'] = seeds
     known = {p['name'] for p in plan['pretrainings']}

@@ -36,8 +36,8 @@ train_dataloader = dict(
 optim_wrapper = dict(optimizer=dict(lr=0.03))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=12),
-    dict(type='CosineAnnealingLR', eta_min=0., by_epoch=False, begin=12,
-         end={{_base_.laptop_pretrain_iters}}),
+    # No end: the cosine runs to train_cfg.max_iters, whatever it is set to.
+    dict(type='CosineAnnealingLR', eta_min=0., by_epoch=False, begin=12),
 ]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
                  max_iters={{_base_.laptop_pretrain_iters}})

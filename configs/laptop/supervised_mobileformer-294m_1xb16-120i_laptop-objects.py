@@ -37,8 +37,8 @@ test_evaluator = val_evaluator
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=12),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=12,
-         end={{_base_.laptop_pretrain_iters}}),
+    # No end: the cosine runs to train_cfg.max_iters, whatever it is set to.
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=12),
 ]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
                  max_iters={{_base_.laptop_pretrain_iters}},

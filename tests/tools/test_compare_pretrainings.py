@@ -254,3 +254,123 @@ def test_missing_results_are_named(tmp_path):
     (tmp_path / 'knn_results.json').write_text(json.dumps(dict(metrics={'top5': 1.})))
     with pytest.raises(tool.StageFailed, match=r"logged \['top5'\], not 'accuracy/top1'"):
         tool._knn_value(str(tmp_path), ev)
+
+
+LONG_PLAN = REPO / 'configs' / 'pipelines' / 'laptop_long.py'
+
+
+def write_scalars(work_dir: Path, records: list[dict]) -> None:
+    vis = work_dir / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+
+
+def test_calibration_reads_the_median_step_time_after_warm_up(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    write_scalars(tmp_path, [dict(lr=1e-3, time=9.0, iter=5),  # warm-up window: left out
+                             dict(lr=1e-3, time=0.5, iter=10), dict(lr=1e-3, time=0.7, iter=15),
+                             dict(lr=1e-3, time=0.6, iter=20),
+                             dict(time=3.0, step=1)])  # a validation record has no lr
+    assert tool.seconds_per_iter(str(tmp_path)) == pytest.approx(0.6)
+    assert tool.budget_iters(15, 0.6) == 1500 and tool.budget_iters(0.001, 5.0) == 1
+    short = tmp_path / 'short'
+    write_scalars(short, [dict(lr=1e-3, time=0.5, iter=5)])
+    with pytest.raises(tool.StageFailed, match='logged 1 step time.*at least 2'):
+        tool.seconds_per_iter(str(short))
+
+
+def test_long_plan_dry_run_calibrates_budgets_and_resumes_a_killed_pretraining(capsys,
+                                                                              tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    # qbheat seed 0 was calibrated (0.45 s per iteration) and killed after a checkpoint.
+    row = tmp_path / 'qbheat_seed0'
+    tool.write_stage(str(row / 'calibrate'), dict(seconds_per_iter=0.45, iters=2000))
+    (row / 'pretrain').mkdir()
+    (row / 'pretrain' / 'last_checkpoint').write_text(str(row / 'pretrain' / 'iter_500.pth'))
+    tool.main([str(LONG_PLAN), '--work-dir', str(tmp_path), '--dry-run', '--seeds', '0',
+               '--only', 'qbheat', 'mocov2'])
+    out = capsys.readouterr().out.splitlines()
+    pretrain = next(line for line in out if line.startswith('[qbheat seed 0] pretrain'))
+    assert 'train_cfg.max_iters=2000 default_hooks.checkpoint.interval=500' in pretrain
+    assert pretrain.endswith('--resume')
+    assert not any(line.startswith('[qbheat seed 0] calibrate') for line in out)
+    calibrate = next(line for line in out if line.startswith('[mocov2 seed 0] calibrate'))
+    assert 'train_cfg.max_iters=30' in calibrate and "'custom_hooks=[]'" in calibrate
+    assert 'val_cfg=None' in calibrate
+    mocov2 = next(line for line in out if line.startswith('[mocov2 seed 0] pretrain'))
+    assert '<budget / step time>' in mocov2 and not mocov2.endswith('--resume')
+    assert not any(' detr:' in line for line in out)  # optional, not asked for
+    tool.main([str(LONG_PLAN), '--work-dir', str(tmp_path / 'd'), '--dry-run', '--seeds',
+               '0', '--only', 'random', '--with', 'detr'])
+    assert any(line.startswith('[random seed 0] detr:')
+               for line in capsys.readouterr().out.splitlines())
+    with pytest.raises(ValueError, match=r"--with \['knn'\]: not an optional evaluation"):
+        tool.main([str(LONG_PLAN), '--work-dir', str(tmp_path), '--dry-run', '--with', 'knn'])
+
+
+def test_long_plan_rows_share_budget_pool_and_monitor():
+    plan = load_tool('compare_pretrainings.py').load_plan(str(LONG_PLAN))
+    trained = [p for p in plan['pretrainings'] if p['config']]
+    assert {p['minutes'] for p in trained} == {15}
+    assert plan['seeds'] == [0, 1] and plan['reference'] == 'qbheat'
+    for p in trained:
+        cfg = Config.fromfile(REPO / p['config'])
+        dataset = cfg.train_dataloader.dataset
+        assert (dataset.data_root, dataset.num_train, dataset.seed) == (
+            'data/laptop_objects_pool', 512, 1)
+        assert [h['num_checks'] for h in cfg.custom_hooks] == [8]
+        assert not {'end', 'T_max'} & set(cfg.param_scheduler[-1])
+    rows = {p['name']: p for p in plan['pretrainings']}
+    assert rows['qbheat_frozen_op']['config'] == rows['qbheat']['config']
+    assert rows['qbheat_frozen_op']['cfg_options'] == ['model.neck.freeze_operator=True']
+
+
+@pytest.mark.parametrize('entry, match', [
+    ("dict(name='a', config=None, minutes=5)", 'has a budget .* but no config'),
+    ("dict(name='a', config=None, minutes=-1)", 'minutes must be a positive number'),
+])
+def test_bad_budgets_are_named(tmp_path, entry, match):
+    path = tmp_path / 'plan.py'
+    path.write_text(f"pretrainings = [{entry}]\nevaluations = [dict(name='e', metric='m', "
+                    "config='configs/knn/knn_mobileformer-294m_in1k.py')]\n")
+    with pytest.raises(ValueError, match=match):
+        load_tool('compare_pretrainings.py').load_plan(str(path))
+    path.write_text("pretrainings = [dict(name='a', config=None)]\nreference = 'b'\n"
+                    "evaluations = [dict(name='e', metric='m', "
+                    "config='configs/knn/knn_mobileformer-294m_in1k.py')]\n")
+    with pytest.raises(ValueError, match=r"reference 'b' is not a pre-training"):
+        load_tool('compare_pretrainings.py').load_plan(str(path))
+
+
+def test_differences_images_seen_and_learning_curves(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    plan = dict(title='t', reference='a',
+                evaluations=[dict(name='linear', label='linear', scale=1.0)],
+                pretrainings=[dict(name='a', label='A', config='x.py'),
+                              dict(name='b', label='B', config='x.py'),
+                              dict(name='c', label='C', config='x.py')])
+
+    def row(name, seed, linear, images=None):
+        monitor = [[0, 10., 0, 0.], [50, 20. + linear / 10, images, 14.9]]
+        return dict(pretraining=name, seed=seed, stages={
+            'linear': dict(value=linear, dir=str(tmp_path / f'{name}{seed}')),
+            'pretrain': dict(seconds=900., dir=str(tmp_path / 'p'), knn_monitor=monitor)})
+
+    rows = [row('a', 0, 60., 8000), row('a', 1, 62., 8200), row('b', 0, 50., 1600),
+            row('b', 1, 51., 1500), row('c', 0, 60.5, 3000)]
+    table = tool.summarise(plan, rows)
+    assert table[0]['images_seen']['mean'] == pytest.approx(8100)
+    diffs = {d['row']: d for d in tool.differences(plan, table)}
+    assert diffs['b']['delta'] == pytest.approx(10.5) and diffs['b']['spread'] == 2.
+    assert diffs['b']['exceeds'] is True
+    assert diffs['c']['exceeds'] is None  # one seed of C: its spread is unknown
+    text = tool.markdown(plan, table, str(tmp_path))
+    assert '| pre-training | linear | pre-training time (min) | images seen (mean) |' in text
+    assert '| B | +10.5 (yes) |' in text and '| C | +0.5 (one seed) |' in text
+    assert '8,100' in text
+    assert tool.curves_chart(plan, table, str(tmp_path / 'curves.png'))
+    assert (tmp_path / 'curves.png').stat().st_size > 0
+    # Monitors of an older run (iteration and top-1 only) draw no curves.
+    for r in rows:
+        r['stages']['pretrain']['knn_monitor'] = [[0, 10.], [50, 20.]]
+    assert not tool.curves_chart(plan, tool.summarise(plan, rows), str(tmp_path / 'x.png'))

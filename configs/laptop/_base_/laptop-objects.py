@@ -32,3 +32,13 @@ laptop_knn_monitor = dict(
     query=dict(laptop_knn_loader, dataset=dict(
         type='LaptopObjectsDataset', split='val',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])))
+
+# The longer laptop study (configs/pipelines/laptop_long.py, `make compare-long`): every
+# pre-training gets the same wall-clock budget instead of the same iterations, on a pool
+# of 8,192 training images (512 per class, generated with another seed into
+# data/laptop_objects_pool/, so no probe or k-NN image is among them), large enough that
+# no pool image is seen more than about 10 times in the budget. The evaluations still
+# read data/laptop_objects/. The monitor checks 8 times, evenly over however many
+# iterations the budget buys.
+laptop_pool_dataset = dict(data_root='data/laptop_objects_pool', num_train=512, seed=1)
+laptop_pool_knn_monitor = dict(laptop_knn_monitor, num_checks=8)
