@@ -1,12 +1,14 @@
 """PSNR of QB-Heat reconstructions per quadrant, and of two trivial predictors, for the
 pre-training validation loop."""
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
 from mmpretrain.registry import METRICS
+from qbheat_mm.datasets.heat_control import linear_extrapolation, shared_extrapolation
 
 QUADRANTS = ('visible', 'right', 'bottom', 'diagonal')
 
@@ -77,12 +79,37 @@ class ReconstructionMetric(BaseMetric):
     models), ``psnr_masked_gtstats`` scores that MAE-style picture, which borrows the
     hidden cells' own mean and std: it is not a prediction, and is named so.
 
+    On the known-answer control (:class:`~qbheat_mm.datasets.HeatControlDataset`),
+    ``control_waves`` adds the answers the data was built to have, both computed from
+    the visible quarter alone: ``psnr_masked_known`` (the exact linear extrapolation,
+    limited only by 8-bit rounding) and ``psnr_masked_shared`` (the best prediction
+    shared by the three masked quarters: the ceiling of a frozen operator). They are
+    references, not baselines: the gain is still over copy and flat.
+
     Args:
+        control_waves (sequence of (u, v), optional): The control's wave vectors (cycles
+            per image); None (default) for any other data.
         collect_device (str): Device to gather results on. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to 'recon'.
     """
 
     default_prefix: Optional[str] = 'recon'
+
+    def __init__(self, control_waves: Optional[Sequence[Sequence[float]]] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.control_waves: Optional[Tuple[Tuple[float, float], ...]] = (
+            None if control_waves is None
+            else tuple((float(u), float(v)) for u, v in control_waves))
+
+    def _control_answers(self, gt: torch.Tensor) -> Dict[str, float]:
+        """Masked PSNR of the control's known answer and of the frozen operator's ceiling."""
+        image = gt.permute(1, 2, 0).numpy().astype(np.float64)
+        answers = {}
+        for name, answer in (('known', linear_extrapolation), ('shared', shared_extrapolation)):
+            pred = torch.from_numpy(answer(image, self.control_waves)).permute(2, 0, 1)
+            answers[f'masked_{name}'] = psnr(quadrant_mse(pred, gt)['masked'])
+        return answers
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Store the per-image PSNRs of one batch."""
@@ -91,6 +118,8 @@ class ReconstructionMetric(BaseMetric):
             result = {k: psnr(v) for k, v in quadrant_mse(sample['recon_img'].cpu(), gt).items()}
             for name, predictor in BASELINES.items():
                 result[f'masked_{name}'] = psnr(quadrant_mse(predictor(gt), gt)['masked'])
+            if self.control_waves is not None:
+                result.update(self._control_answers(gt))
             if 'recon_img_gtstats' in sample:
                 result['masked_gtstats'] = psnr(
                     quadrant_mse(sample['recon_img_gtstats'].cpu(), gt)['masked'])
@@ -101,8 +130,9 @@ class ReconstructionMetric(BaseMetric):
         if not results:
             raise ValueError('ReconstructionMetric received no samples')
         keys = list(QUADRANTS) + ['masked'] + [f'masked_{b}' for b in BASELINES]
-        if all('masked_gtstats' in r for r in results):
-            keys.append('masked_gtstats')
+        for extra in ('masked_gtstats', 'masked_known', 'masked_shared'):
+            if all(extra in r for r in results):
+                keys.append(extra)
         metrics = {f'psnr_{k}': sum(r[k] for r in results) / len(results) for k in keys}
         best_baseline = max(metrics[f'psnr_masked_{b}'] for b in BASELINES)
         metrics['psnr_masked_gain'] = metrics['psnr_masked'] - best_baseline

@@ -72,3 +72,29 @@ def test_gtstats_psnr_only_when_every_sample_has_it():
     metric = ReconstructionMetric()
     metric.process({}, [sample((0, 5, 10, 20))])
     assert 'recon/psnr_masked_gtstats' not in metric.evaluate(1)
+
+
+def test_control_answers_are_logged_from_the_visible_quarter_only():
+    import numpy as np
+
+    from qbheat_mm.datasets.heat_control import CONTROL_WAVES, HeatControlDataset
+    ds = HeatControlDataset(num_samples=2, split='val', img_size=64)
+    metric = ReconstructionMetric(control_waves=[list(w) for w in CONTROL_WAVES])
+    samples = []
+    for i in range(2):
+        gt = torch.from_numpy(ds.image(i)[..., ::-1].astype(np.float32)).permute(2, 0, 1)
+        samples.append(dict(recon_img=gt.clone(), gt_img=gt))
+    metric.process({}, samples)
+    out = metric.evaluate(2)
+    # The known answer is the image up to 8-bit rounding; the frozen operator's ceiling
+    # sits far below it but above both trivial predictors, which still set the gain.
+    assert out['recon/psnr_masked_known'] > 50
+    assert out['recon/psnr_masked_flat'] < out['recon/psnr_masked_shared'] < 25
+    assert out['recon/psnr_masked_gain'] == pytest.approx(
+        out['recon/psnr_masked'] - max(out['recon/psnr_masked_copy'],
+                                       out['recon/psnr_masked_flat']))
+    # Only a control metric logs them (that they read nothing but the visible quarter is
+    # tested in tests/datasets/test_heat_control.py).
+    plain = ReconstructionMetric()
+    plain.process({}, samples)
+    assert 'recon/psnr_masked_known' not in plain.evaluate(2)
