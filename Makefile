@@ -2,7 +2,8 @@
 # name exists). Every target runs the (idempotent) setup first.
 PY := .venv/bin/python
 
-.PHONY: setup demo lint test test-fast env ablation compare decoder-ablation clean-demo
+.PHONY: setup demo lint test test-fast env control ablation ablation-256 compare compare-long \
+	decoder-ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -27,11 +28,25 @@ test-fast: lint
 env: setup
 	$(PY) tools/collect_env.py
 
+# The known-answer control: images whose masked quarters are a fixed linear function of the
+# visible one, so the learned operator must beat the frozen one; A, B learned and frozen,
+# block and recursive, two seeds, about 40 minutes (docs/en/experiments/control.md).
+control: setup
+	$(PY) tools/analysis/heat_ablation.py configs/qbheat/qbheat_mobileformer-294m_1xb16-600i_heat-control.py \
+		--work-dir work_dirs/heat_control --scopes quarter --seeds 0 1
+
 # Does the learned heat operator help? {quarter, global decoder} x {A, B learned, frozen}
 # x {block, recursive} on the demo, two seeds (docs/en/experiments/heat_operator_ablation.md).
 ablation: setup
 	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
 		--work-dir work_dirs/heat_ablation_demo --seeds 0 1
+
+# The same question at the recipe's 256 px, made decisive: the default decoder in block
+# mode, A, B learned and frozen, three seeds, 2,400 iterations each (the PSNR curve shows
+# it has stopped rising); about 2.5 hours (docs/en/experiments/heat_operator_256px.md).
+ablation-256: setup
+	$(PY) tools/analysis/heat_ablation.py configs/qbheat/qbheat_mobileformer-294m_1xb8-2400i_demo-photos-256px.py \
+		--work-dir work_dirs/heat_ablation_256px --scopes quarter --modes block --seeds 0 1 2
 
 # The paper's comparison at laptop scale: five Mobile-Former-294M pre-trainings through
 # linear, tran-1 and k-NN probes and frozen-backbone detectors, one table
@@ -39,6 +54,14 @@ ablation: setup
 compare: setup
 	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop.py \
 		--work-dir work_dirs/compare_laptop
+
+# The laptop study re-weighted to pre-training: QB-Heat, its frozen-operator control,
+# MoCo-v2, supervised (15 minutes of training each, two seeds) and a random init through
+# linear, tran-1, k-NN and frozen RetinaNet, with k-NN learning curves; about 3.5 hours
+# (docs/en/experiments/laptop_study.md). Finished stages are kept: rerunning continues.
+compare-long: setup
+	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop_long.py \
+		--work-dir work_dirs/compare_laptop_long
 
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
 # masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations

@@ -45,9 +45,35 @@ def test_summary_and_operator_effect():
     assert effect['spread'] == pytest.approx(0.4) and effect['seeds'] == 2
     table = tool.markdown('cfg.py', rows, [effect])
     assert '| quarter | learned | block | 16.00, 16.40 | 16.20 | 0.40 |' in table
-    assert '| quarter | block | +1.15 | 0.40 | 2 |' in table
+    assert '| quarter | block | +1.15 | 0.40 | 2 | yes |' in table
+    assert 'known-answer control' not in table
     one_seed = tool.summarise(runs[:1])
     assert '| quarter | learned | block | 16.00 | 16.00 | - |' in tool.markdown('c', one_seed, [])
+
+
+def test_control_references_and_curves(tmp_path):
+    tool = load_ablation_tool()
+    runs = [dict(fake_run(tool, 'quarter', operator, 'block', seed, psnr),
+                 curve=[[100, psnr - 2], [200, psnr]],
+                 **{'recon/psnr_masked_known': 58.9, 'recon/psnr_masked_shared': 19.6})
+            for operator, seed, psnr in (('learned', 0, 24.9), ('learned', 1, 24.5),
+                                         ('frozen', 0, 18.5), ('frozen', 1, 18.7))]
+    rows = tool.summarise(runs)
+    assert rows[0]['known'] == 58.9 and rows[0]['shared'] == 19.6
+    table = tool.markdown('control.py', rows, tool.operator_effect(rows))
+    assert '`known` (58.90 dB' in table and '`shared` (19.60 dB)' in table
+    assert '| quarter | block | +6.10 | 0.40 | 2 | yes |' in table
+    tool.curves_chart('control.py', runs, str(tmp_path / 'curves.png'))
+    assert (tmp_path / 'curves.png').stat().st_size > 0
+    # A run whose validation logged earlier than its last record keeps the whole curve.
+    vis = tmp_path / 'run' / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    records = [dict(iter=100, loss=1.), {'recon/psnr_masked': 17., 'step': 1},
+               dict(iter=200, loss=.9), {'recon/psnr_masked': 18., 'step': 2}]
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+    assert [[v['iter'], v['recon/psnr_masked']] for v in tool.validations(
+        str(tmp_path / 'run'))] == [[100, 17.], [200, 18.]]
+    assert tool.last_validation(str(tmp_path / 'run'))['iter'] == 200
 
 
 @pytest.mark.e2e

@@ -16,9 +16,11 @@ validation loop and ``ReconstructionMetric``), with only these overrides:
 - ``randomness.seed``.
 
 The last validation of each run is read from its ``vis_data/scalars.json``. Written to
-DIR: ``results.json`` (every run), ``results.md`` (the table: honest masked PSNR per seed,
-mean, spread, the trivial baselines, the gain over them, and learned minus frozen for each
-decoder and mode, next to the seed spread) and one work dir per run. A run whose
+DIR: ``results.json`` (every run, with its validation curve), ``results.md`` (the table:
+honest masked PSNR per seed, mean, spread, the trivial baselines, the gain over them, and
+learned minus frozen for each decoder and mode, next to the seed spread; on the
+known-answer control also the data's exact answer and a frozen operator's ceiling),
+``curves.png`` (masked PSNR at every validation, every run) and one work dir per run. A run whose
 ``scalars.json`` already holds a final validation is not trained again, so an interrupted
 ablation picks up where it stopped; ``--report-only`` tabulates what has finished.
 """
@@ -37,6 +39,9 @@ from qbheat_mm.utils.runs import run_logged, scalar_records
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METRIC = 'recon/psnr_masked'
 KEPT = (METRIC, 'recon/psnr_masked_copy', 'recon/psnr_masked_flat', 'recon/psnr_masked_gain')
+#: Logged on the known-answer control only (ReconstructionMetric's control_waves): the
+#: data's exact answer and the ceiling of a frozen operator.
+REFERENCES = ('recon/psnr_masked_known', 'recon/psnr_masked_shared')
 
 
 def run_name(scope: str, operator: str, mode: str, seed: int) -> str:
@@ -50,19 +55,25 @@ def overrides(scope: str, operator: str, mode: str, seed: int) -> list[str]:
             f'model.neck.mode={mode}', f'randomness.seed={seed}']
 
 
-def last_validation(work_dir: str) -> dict | None:
-    """The last scalars record of a run that holds ``recon/psnr_masked``, or None.
+def validations(work_dir: str) -> list[dict]:
+    """Every scalars record of a run that holds ``recon/psnr_masked``, in order.
 
-    Its ``iter`` is set to the training iteration it followed (MMEngine logs validation
+    Each ``iter`` is set to the training iteration it followed (MMEngine logs validation
     metrics of iteration-based runs with ``step`` = epoch).
     """
-    found, it = None, 0
+    found, it = [], 0
     for record in scalar_records(work_dir):
         if METRIC in record:
-            found = dict(record, iter=it)
+            found.append(dict(record, iter=it))
         else:
             it = record.get('iter', it)
     return found
+
+
+def last_validation(work_dir: str) -> dict | None:
+    """The last validation record of a run (see :func:`validations`), or None."""
+    found = validations(work_dir)
+    return found[-1] if found else None
 
 
 def train(config: str, work_dir: str, options: list[str]) -> float:
@@ -87,7 +98,8 @@ def summarise(runs: list[dict]) -> list[dict]:
                          copy=rs[0]['recon/psnr_masked_copy'],
                          flat=rs[0]['recon/psnr_masked_flat'],
                          gain=mean(r['recon/psnr_masked_gain'] for r in rs),
-                         minutes=sum(r['seconds'] for r in rs) / 60))
+                         minutes=sum(r['seconds'] for r in rs) / 60,
+                         **{k.split('_')[-1]: rs[0][k] for k in REFERENCES if k in rs[0]}))
     return rows
 
 
@@ -109,9 +121,18 @@ def markdown(config: str, rows: list[dict], effects: list[dict]) -> str:
     lines = [f'# Heat-operator ablation: `{config}`', '',
              'Honest masked PSNR (dB): reconstructions from the visible quarter only. '
              '`copy` / `flat`: the trivial predictors (visible quarter copied; its mean '
-             'colour); gain: over the better of them.', '',
-             '| decoder | A, B | mode | PSNR per seed | mean | spread | copy | flat | gain '
-             '| minutes |', '|---|---|---|---|---|---|---|---|---|---|']
+             'colour); gain: over the better of them.', '']
+    references = rows and all('known' in r for r in rows)
+    if references:
+        lines += ['On this known-answer control the data also has its exact answer, '
+                  f"`known` ({rows[0]['known']:.2f} dB, a fixed linear map of the visible "
+                  'quarter, 8-bit rounding its only error), and the best prediction shared '
+                  f"by the three masked quarters, `shared` ({rows[0]['shared']:.2f} dB): the "
+                  'ceiling of a frozen operator, which gives the three quarters the same '
+                  'features.', '']
+    lines += ['| decoder | A, B | mode | PSNR per seed | mean | spread | copy | flat | gain '
+              '| minutes |', '|---|---|---|---|---|---|---|---|---|---|']
+
     def spread(value: float, seeds: int) -> str:
         return f'{value:.2f}' if seeds > 1 else '-'  # one seed measures no spread
 
@@ -122,12 +143,41 @@ def markdown(config: str, rows: list[dict], effects: list[dict]) -> str:
                      f"{r['copy']:.2f} | "
                      f"{r['flat']:.2f} | {r['gain']:+.2f} | {r['minutes']:.1f} |")
     if effects:
-        lines += ['', '| decoder | mode | learned - frozen (dB) | seed spread | seeds |',
-                  '|---|---|---|---|---|']
+        lines += ['', '| decoder | mode | learned - frozen (dB) | seed spread | seeds | '
+                  'exceeds the spread |', '|---|---|---|---|---|---|']
         for e in effects:
+            verdict = ('-' if e['seeds'] < 2
+                       else 'yes' if abs(e['delta']) > e['spread'] else 'no')
             lines.append(f"| {e['scope']} | {e['mode']} | {e['delta']:+.2f} | "
-                         f"{spread(e['spread'], e['seeds'])} | {e['seeds']} |")
+                         f"{spread(e['spread'], e['seeds'])} | {e['seeds']} | {verdict} |")
     return '\n'.join(lines) + '\n'
+
+
+def curves_chart(config: str, runs: list[dict], path: str) -> None:
+    """Masked PSNR at every validation against the iteration, one line per run."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    variants = sorted({(r['scope'], r['operator'], r['mode']) for r in runs})
+    seeds = sorted({r['seed'] for r in runs})
+    for r in runs:
+        variant = (r['scope'], r['operator'], r['mode'])
+        colour = f'C{variants.index(variant)}'
+        style = ['-', '--', ':', '-.'][seeds.index(r['seed']) % 4]
+        ax.plot(*zip(*r['curve']), style, marker='o', markersize=3, color=colour,
+                label=f"{' / '.join(variant)}, seed {r['seed']}")
+    baselines = max(max(r['recon/psnr_masked_copy'], r['recon/psnr_masked_flat'])
+                    for r in runs)
+    ax.axhline(baselines, color='grey', lw=0.8, ls=':', label='better trivial predictor')
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('masked PSNR (dB), validation')
+    ax.set_title(osp.basename(config), fontsize=8)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,7 +232,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         seconds = float(open(seconds_file).read()) if osp.isfile(seconds_file) else 0.
         run = dict(name=name, scope=scope, operator=operator, mode=mode, seed=seed,
                    iter=record['iter'], seconds=seconds,
-                   **{k: record[k] for k in KEPT})
+                   **{k: record[k] for k in KEPT + REFERENCES if k in record},
+                   curve=[[v['iter'], v[METRIC]] for v in validations(run_dir)])
         print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB at iteration {run["iter"]} '
               f'(gain {run["recon/psnr_masked_gain"]:+.2f} dB, {seconds / 60:.1f} min)',
               flush=True)
@@ -197,6 +248,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     table = markdown(args.config, rows, effects)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table)
+    curves_chart(args.config, runs, osp.join(args.work_dir, 'curves.png'))
     print(table)
     return runs
 
