@@ -59,6 +59,7 @@ import sys
 import time
 from statistics import mean, median
 
+from qbheat_mm.utils.provenance import provenance
 from qbheat_mm.utils.runs import RunFailed, run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -574,7 +575,8 @@ def curves_chart(plan: dict, table: list[dict], path: str) -> bool:
     return True
 
 
-def report(plan: dict, rows: list[dict], work_dir: str) -> list[dict]:
+def report(plan: dict, rows: list[dict], work_dir: str,
+           argv: list[str] | None = None) -> list[dict]:
     table = summarise(plan, rows)
     text = markdown(plan, table, work_dir)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
@@ -582,7 +584,9 @@ def report(plan: dict, rows: list[dict], work_dir: str) -> list[dict]:
     write_csv(plan, table, osp.join(work_dir, 'results.csv'))
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(dict(plan=plan, runs=rows, table=table,
-                       differences=differences(plan, table)), f, indent=2)
+                       differences=differences(plan, table),
+                       provenance=provenance([__file__] + list(
+                           sys.argv[1:] if argv is None else argv))), f, indent=2)
     bar_chart(plan, table, osp.join(work_dir, 'results.png'))
     curves_chart(plan, table, osp.join(work_dir, 'curves.png'))
     print(text)
@@ -632,7 +636,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return []
     if not args.report_only:
         print(f'pipeline ran for {(time.time() - start) / 60:.1f} min', flush=True)
-    return report(plan, rows, work_dir)
+    return report(plan, rows, work_dir, argv)
 
 
 if __name__ == '__main__':

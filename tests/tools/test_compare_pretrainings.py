@@ -374,3 +374,16 @@ def test_differences_images_seen_and_learning_curves(tmp_path):
     for r in rows:
         r['stages']['pretrain']['knn_monitor'] = [[0, 10.], [50, 20.]]
     assert not tool.curves_chart(plan, tool.summarise(plan, rows), str(tmp_path / 'x.png'))
+
+
+def test_report_records_the_command_and_commit(tmp_path):
+    tool = load_tool('compare_pretrainings.py')
+    plan = dict(title='t', reference=None,
+                evaluations=[dict(name='linear', label='linear', scale=1.0)],
+                pretrainings=[dict(name='r', label='random', config=None)])
+    rows = [dict(pretraining='r', seed=0, stages={
+        'linear': dict(value=50., dir=str(tmp_path / 'r0'))})]
+    tool.report(plan, rows, str(tmp_path), ['plan.py', '--work-dir', 'x'])
+    saved = json.loads((tmp_path / 'results.json').read_text())['provenance']
+    assert saved['command'].endswith('compare_pretrainings.py plan.py --work-dir x')
+    assert saved['environment']['git commit'] and saved['environment']['torch']

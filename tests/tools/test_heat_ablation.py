@@ -76,6 +76,23 @@ def test_control_references_and_curves(tmp_path):
     assert tool.last_validation(str(tmp_path / 'run'))['iter'] == 200
 
 
+def test_report_only_tabulates_finished_runs_with_their_provenance(tmp_path):
+    tool = load_ablation_tool()
+    record = {'recon/psnr_masked': 18., 'recon/psnr_masked_copy': 12.,
+              'recon/psnr_masked_flat': 13., 'recon/psnr_masked_gain': 5., 'step': 1}
+    vis = tmp_path / tool.run_name('quarter', 'learned', 'block', 0) / '2026' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'scalars.json').write_text(json.dumps(dict(iter=100, loss=1.)) + '\n'
+                                      + json.dumps(record) + '\n')
+    args = [str(TINY_CONFIG), '--work-dir', str(tmp_path), '--scopes', 'quarter',
+            '--modes', 'block', '--operators', 'learned', 'frozen', '--report-only']
+    (run, ) = tool.main(args)
+    assert run['recon/psnr_masked'] == 18. and run['curve'] == [[100, 18.]]
+    saved = json.loads((tmp_path / 'results.json').read_text())
+    assert saved['provenance']['command'].endswith(' '.join(args[1:]))
+    assert (tmp_path / 'curves.png').is_file()
+
+
 @pytest.mark.e2e
 def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
     tool = load_ablation_tool()

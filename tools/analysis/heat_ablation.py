@@ -34,6 +34,7 @@ import os.path as osp
 import sys
 from statistics import mean
 
+from qbheat_mm.utils.provenance import provenance
 from qbheat_mm.utils.runs import run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -243,8 +244,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = summarise(runs)
     effects = operator_effect(rows)
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(config=args.config, runs=runs, rows=rows, effects=effects), f,
-                  indent=2)
+        json.dump(dict(config=args.config, runs=runs, rows=rows, effects=effects,
+                       provenance=provenance([__file__] + list(
+                           sys.argv[1:] if argv is None else argv))), f, indent=2)
     table = markdown(args.config, rows, effects)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table)

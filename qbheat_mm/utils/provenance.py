@@ -1,0 +1,32 @@
+"""Where a result came from: the command, the code's commit, the machine and the stack.
+
+The experiment drivers (``tools/analysis/heat_ablation.py``,
+``tools/compare_pretrainings.py``) store :func:`provenance` in their ``results.json``;
+``tools/analysis/publish_results.py`` copies a finished experiment into ``docs/results/``
+with it, so every number the docs quote names the command and commit that made it.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shlex
+import sys
+from typing import Optional, Sequence
+
+__all__ = ['provenance']
+
+
+def provenance(argv: Optional[Sequence[str]] = None) -> dict:
+    """The command (``argv``, default this process's), the time, the machine (cores,
+    processor) and :func:`~qbheat_mm.utils.collect_env.collect_env` (versions, git
+    commit, with a note when the checkout has uncommitted changes)."""
+    from qbheat_mm.utils.collect_env import collect_env
+
+    argv = list(sys.argv if argv is None else argv)
+    return dict(command=' '.join(shlex.quote(a) for a in argv),
+                written=datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec='seconds'),
+                machine=dict(cores=os.cpu_count(), processor=platform.processor() or
+                             platform.machine(), threads=os.environ.get('OMP_NUM_THREADS')),
+                environment=dict(collect_env()))
