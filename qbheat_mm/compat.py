@@ -30,6 +30,7 @@ import logging
 import os
 import os.path as osp
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -455,21 +456,30 @@ def is_complete_checkpoint(path: str) -> bool:
         return False
 
 
+#: What MMEngine's CheckpointHook names a training checkpoint (its default templates): the
+#: only files a resume may fall back to. Not ``best_*.pth`` (the best weights, not the
+#: latest state) nor an extracted ``backbone.pth`` (no optimizer, no iteration).
+RESUMABLE_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
+
+
 def find_latest_complete_checkpoint(work_dir: str) -> Optional[str]:
     """What ``resume='auto'`` resumes from: ``last_checkpoint`` if it names a complete
-    checkpoint, else the newest complete ``*.pth`` in ``work_dir`` (a warning names what
-    was skipped); None when there is none."""
-    candidates = []
+    checkpoint; if it names a missing or truncated one, the complete ``epoch_N.pth`` /
+    ``iter_N.pth`` of the largest N (a warning names what was skipped); None when there is
+    no ``last_checkpoint`` (as mmengine: a fresh start, whatever other ``.pth`` files the
+    work dir holds) or no complete training checkpoint."""
     pointer = osp.join(work_dir, 'last_checkpoint')
+    named = ''
     if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip()
-        if named:
-            candidates.append(named)
-    candidates += [str(p) for p in sorted(Path(work_dir).glob('*.pth'),
-                                          key=lambda p: p.stat().st_mtime, reverse=True)]
+    if not named:
+        return None
+    training = sorted((p for p in Path(work_dir).glob('*.pth') if RESUMABLE_NAME.match(p.name)),
+                      key=lambda p: (int(RESUMABLE_NAME.match(p.name).group(1)),
+                                     p.stat().st_mtime), reverse=True)
     skipped = []
-    for candidate in candidates:
+    for candidate in [named] + [str(p) for p in training]:
         if is_complete_checkpoint(candidate):
             if skipped:
                 print_log(f'Resuming from {candidate}: skipped incomplete or missing '
@@ -477,8 +487,8 @@ def find_latest_complete_checkpoint(work_dir: str) -> Optional[str]:
                           'while saving?).', logger='current', level=logging.WARNING)
             return candidate
         skipped.append(candidate)
-    print_log(f'Found no complete checkpoint to resume from in {work_dir}'
-              + (f' (skipped {", ".join(dict.fromkeys(skipped))})' if skipped else ''),
+    print_log(f'Found no complete checkpoint to resume from in {work_dir} (skipped '
+              f'{", ".join(dict.fromkeys(skipped))}); starting from scratch',
               logger='current', level=logging.WARNING)
     return None
 

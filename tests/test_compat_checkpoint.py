@@ -236,3 +236,28 @@ def test_downloaded_checkpoint_is_loaded_safely(tmp_path, monkeypatch):
     with pytest.raises(compat.UnsafeCheckpointError, match='planted.pth: it holds'):
         compat.load_from_http('https://example.org/planted.pth', model_dir=str(cache))
     assert (cache / 'planted.pth').is_file() and not marker.exists()
+
+
+def test_auto_resume_never_picks_a_best_or_extracted_checkpoint(tmp_path):
+    """resume='auto' falls back only to training checkpoints (epoch_N / iter_N), and only
+    when last_checkpoint names a missing or truncated file; without last_checkpoint it
+    starts fresh, as mmengine does, whatever other .pth files the work dir holds."""
+    import os
+
+    from qbheat_mm import compat
+    find = compat.find_latest_complete_checkpoint
+    for name in ('iter_2.pth', 'iter_10.pth', 'best_accuracy_top1_iter_10.pth',
+                 'backbone.pth'):
+        compat.atomic_save_checkpoint({'meta': {'name': name}}, str(tmp_path / name))
+    os.utime(tmp_path / 'iter_10.pth', (1, 1))  # the newest step, not the newest file
+    assert find(str(tmp_path)) is None  # no last_checkpoint: a fresh start
+
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    assert find(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
+
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_12.pth'))  # missing
+    assert find(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    (tmp_path / 'iter_10.pth').write_bytes(b'PK truncated')
+    assert find(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
+    (tmp_path / 'iter_2.pth').unlink()
+    assert find(str(tmp_path)) is None  # best_* and backbone.pth are never resumed from

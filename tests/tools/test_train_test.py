@@ -355,6 +355,7 @@ def test_failed_save_leaves_the_previous_file_untouched(tmp_path, monkeypatch):
         compat.atomic_save_checkpoint({'meta': {'iter': 4}}, str(target))
     assert target.read_bytes() == before
     assert not (tmp_path / 'iter_2.pth.partial').exists()
+    (tmp_path / 'last_checkpoint').write_text(str(target))
     assert compat.find_latest_complete_checkpoint(str(tmp_path)) == str(target)
 
 
