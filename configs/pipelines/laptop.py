@@ -9,6 +9,8 @@
 # training split), and a random init. Each goes through a linear probe, a tran-1 probe
 # and a k-NN classifier on the laptop objects, and a frozen-backbone RetinaNet, DETR and
 # Conditional DETR (the faster-converging DETR-family stand-in) on the demo COCO set.
+_base_ = './_base_/laptop_evaluations.py'
+
 title = 'Mobile-Former-294M pre-trainings at laptop scale (laptop objects, demo COCO)'
 
 pretrainings = [
@@ -23,19 +25,7 @@ pretrainings = [
          config='configs/laptop/supervised_mobileformer-294m_1xb16-120i_laptop-objects.py'),
     dict(name='random', label='random init', config=None),
 ]
-evaluations = [
-    dict(name='linear', label='linear top-1', metric='accuracy/top1',
-         config='configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'),
-    dict(name='tran1', label='tran-1 top-1', metric='accuracy/top1',
-         config='configs/laptop/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'),
-    dict(name='knn', label='k-NN top-1', metric='accuracy/top1', kind='knn',
-         config='configs/laptop/knn_mobileformer-294m_laptop-objects.py'),
-    dict(name='retinanet', label='RetinaNet AP', metric='coco/bbox_mAP', scale=100,
-         config='configs/laptop/retinanet_mobileformer-294m-frozen_fpn_1xb8-6e_demo-coco.py'),
-    dict(name='detr', label='DETR AP', metric='coco/bbox_mAP', scale=100,
-         config='configs/laptop/detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py'),
-    dict(name='cond_detr', label='Cond. DETR AP', metric='coco/bbox_mAP', scale=100,
-         config='configs/laptop/conditional-detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py'),
-]
+evaluations = [{{_base_.linear}}, {{_base_.tran1}}, {{_base_.knn}}, {{_base_.retinanet}},
+               {{_base_.detr}}, {{_base_.cond_detr}}]
 launcher = dict(type='local')
 seeds = [0]

@@ -13,6 +13,8 @@
 # separated rows before (linear, tran-1, k-NN on the laptop objects; frozen RetinaNet on
 # the demo COCO set); DETR with --with detr. The data and recipes were fixed before any
 # result of this study was seen (docs/en/experiments/laptop_study.md).
+_base_ = './_base_/laptop_evaluations.py'
+
 title = 'Mobile-Former-294M pre-trainings, 15 minutes each (laptop objects pool, demo COCO)'
 budget_minutes = 15
 
@@ -29,18 +31,8 @@ pretrainings = [
          config=_pool.format('supervised'), minutes=budget_minutes),
     dict(name='random', label='random init', config=None),
 ]
-evaluations = [
-    dict(name='linear', label='linear top-1', metric='accuracy/top1',
-         config='configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'),
-    dict(name='tran1', label='tran-1 top-1', metric='accuracy/top1',
-         config='configs/laptop/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'),
-    dict(name='knn', label='k-NN top-1', metric='accuracy/top1', kind='knn',
-         config='configs/laptop/knn_mobileformer-294m_laptop-objects.py'),
-    dict(name='retinanet', label='RetinaNet AP', metric='coco/bbox_mAP', scale=100,
-         config='configs/laptop/retinanet_mobileformer-294m-frozen_fpn_1xb8-6e_demo-coco.py'),
-    dict(name='detr', label='DETR AP', metric='coco/bbox_mAP', scale=100, optional=True,
-         config='configs/laptop/detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py'),
-]
+evaluations = [{{_base_.linear}}, {{_base_.tran1}}, {{_base_.knn}}, {{_base_.retinanet}},
+               {{_base_.detr_optional}}]
 launcher = dict(type='local')
 seeds = [0, 1]
 reference = 'qbheat'

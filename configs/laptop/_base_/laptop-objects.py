@@ -11,7 +11,7 @@
 # iterations = 1,920 images (2.5 passes over the 768 training images). Sized for a budget
 # of about 45 minutes of 2 CPU cores for the whole comparison (what it took:
 # docs/en/experiments/laptop_comparison.md); pass --cfg-options train_cfg.max_iters=N to a
-# config to train longer.
+# config to train longer (its cosine schedule ends at max_iters).
 laptop_pretrain_iters = 120
 laptop_knn_interval = 120  # the k-NN monitor checks before the first and after the last
 
