@@ -59,7 +59,7 @@ import sys
 import time
 from statistics import mean, median
 
-from qbheat_mm.utils.provenance import provenance
+from qbheat_mm.utils.provenance import results_provenance
 from qbheat_mm.utils.runs import RunFailed, run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -575,18 +575,20 @@ def curves_chart(plan: dict, table: list[dict], path: str) -> bool:
     return True
 
 
-def report(plan: dict, rows: list[dict], work_dir: str,
-           argv: list[str] | None = None) -> list[dict]:
+def report(plan: dict, rows: list[dict], work_dir: str, argv: list[str] | None = None,
+           report_only: bool = False) -> list[dict]:
     table = summarise(plan, rows)
     text = markdown(plan, table, work_dir)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(text)
     write_csv(plan, table, osp.join(work_dir, 'results.csv'))
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+    results = osp.join(work_dir, 'results.json')
+    record = results_provenance(results, [__file__] + list(
+        sys.argv[1:] if argv is None else argv), report_only)
+    with open(results, 'w') as f:
         json.dump(dict(plan=plan, runs=rows, table=table,
-                       differences=differences(plan, table),
-                       provenance=provenance([__file__] + list(
-                           sys.argv[1:] if argv is None else argv))), f, indent=2)
+                       differences=differences(plan, table), provenance=record), f,
+                  indent=2)
     bar_chart(plan, table, osp.join(work_dir, 'results.png'))
     curves_chart(plan, table, osp.join(work_dir, 'curves.png'))
     print(text)
@@ -636,7 +638,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return []
     if not args.report_only:
         print(f'pipeline ran for {(time.time() - start) / 60:.1f} min', flush=True)
-    return report(plan, rows, work_dir, argv)
+    return report(plan, rows, work_dir, argv, args.report_only)
 
 
 if __name__ == '__main__':

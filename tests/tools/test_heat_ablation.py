@@ -89,8 +89,16 @@ def test_report_only_tabulates_finished_runs_with_their_provenance(tmp_path):
     (run, ) = tool.main(args)
     assert run['recon/psnr_masked'] == 18. and run['curve'] == [[100, 18.]]
     saved = json.loads((tmp_path / 'results.json').read_text())
-    assert saved['provenance']['command'].endswith(' '.join(args[1:]))
+    assert saved['provenance']['command'] == 'tools/analysis/heat_ablation.py ' + ' '.join(
+        args)
     assert (tmp_path / 'curves.png').is_file()
+    # A second --report-only keeps the provenance of what made the runs, and adds its own.
+    made = dict(saved['provenance'], command='tools/analysis/heat_ablation.py (the run)')
+    (tmp_path / 'results.json').write_text(json.dumps(dict(saved, provenance=made)))
+    tool.main(args)
+    again = json.loads((tmp_path / 'results.json').read_text())['provenance']
+    assert again['command'] == 'tools/analysis/heat_ablation.py (the run)'
+    assert again['reported']['command'] == saved['provenance']['command']
 
 
 @pytest.mark.e2e

@@ -34,7 +34,7 @@ import os.path as osp
 import sys
 from statistics import mean
 
-from qbheat_mm.utils.provenance import provenance
+from qbheat_mm.utils.provenance import results_provenance
 from qbheat_mm.utils.runs import run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -243,10 +243,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return runs
     rows = summarise(runs)
     effects = operator_effect(rows)
-    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+    results = osp.join(args.work_dir, 'results.json')
+    record = results_provenance(results, [__file__] + list(
+        sys.argv[1:] if argv is None else argv), args.report_only)
+    with open(results, 'w') as f:
         json.dump(dict(config=args.config, runs=runs, rows=rows, effects=effects,
-                       provenance=provenance([__file__] + list(
-                           sys.argv[1:] if argv is None else argv))), f, indent=2)
+                       provenance=record), f, indent=2)
     table = markdown(args.config, rows, effects)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table)
