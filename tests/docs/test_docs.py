@@ -348,7 +348,27 @@ def _mf294():
     return _metafile_model('mobileformer-294m_8xb128_in1k')['Metadata']
 
 
+def _results(name: str) -> dict:
+    """A committed results file (docs/results/NAME/results.json)."""
+    import json
+    return json.loads(read(REPO / 'docs' / 'results' / name / 'results.json'))
+
+
+def _operator_effect(name: str, mode: str) -> str:
+    """Learned minus frozen masked PSNR of a heat-ablation results file, as quoted."""
+    (effect, ) = [e for e in _results(name)['effects'] if e['mode'] == mode]
+    return f"{effect['delta']:.2f}"
+
+
 FACTS = [
+    Fact('control: learned - frozen masked PSNR, block mode (dB)', {
+        'README.md': [r'(?:yes: by|the same cells in each,) (\d+\.\d\d) dB'],
+        'docs/en/experiments/control.md': [r'beats the frozen one by (\d+\.\d\d) dB in `block`']},
+        source=lambda: (_operator_effect('control', 'block'), )),
+    Fact('control: learned - frozen masked PSNR, recursive mode (dB)', {
+        'README.md': [r'and (\d+\.\d\d) dB \(recursive\)'],
+        'docs/en/experiments/control.md': [r'and by (\d+\.\d\d) dB in `recursive`']},
+        source=lambda: (_operator_effect('control', 'recursive'), )),
     Fact('mmcv build time on 2 cores (minutes)', {
         'README.md': [r'compiled ops, about (\d+) minutes on 2 cores'],
         'docs/en/get_started.md': [r'takes about (\d+) minutes on 2 cores'],
