@@ -4,14 +4,13 @@ Every patch here names the upstream version it works around and when it can be d
 They are applied once, on ``import qbheat_mm``, and are idempotent.
 
 1. Checkpoints under torch >= 2.6 (``weights_only``), below.
-2. Distributed training on CPU-only machines: gloo instead of NCCL, no
-   ``torch.cuda.set_device``, no ``device_ids`` for a CPU model in DDP.
-3. ``sync_bn='torch'`` on CPU: torch's SyncBatchNorm accepts GPU tensors only.
-4. ``mmcv.adjust_hue`` (MoCo-v2's ColorJitter) with a negative hue under numpy >= 2.
-5. Atomic checkpoint writes, and ``--resume`` picking the newest complete checkpoint.
+2. ``mmcv.adjust_hue`` (MoCo-v2's ColorJitter) with a negative hue under numpy >= 2.
+3. Atomic checkpoint writes, and ``--resume`` skipping a truncated checkpoint.
 
-(Decode errors that name the image file live with the image checks, in
-:mod:`qbheat_mm.datasets.image_checks`.)
+Nothing here touches torch itself. Multi-process training on machines without a GPU is
+not a patch: the project's tools install it for such runs only
+(:mod:`qbheat_mm.engine.cpu_distributed`). (Decode errors that name the image file live
+with the image checks, in :mod:`qbheat_mm.datasets.image_checks`.)
 
 Security note: a pickled checkpoint can run arbitrary code when it is loaded. The
 checkpoint patch below therefore loads every local and downloaded checkpoint with
@@ -24,7 +23,6 @@ unpickling is an explicit opt-in for files you trust: ``--allow-pickle`` on
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -33,31 +31,26 @@ import pickle
 import re
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import mmcv
 import mmcv.image
 import mmcv.image.photometric
 import mmengine
-import mmengine.dist.utils as mmengine_dist_utils
 import mmengine.runner.runner as mmengine_runner
 import numpy as np
 import torch
 import torch.distributed as dist
-from mmengine.device import get_device
 from mmengine.hooks import CheckpointHook
 from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer, print_log
-from mmengine.model import MMDistributedDataParallel
 import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.utils import digit_version
-from torch import nn
 
 __all__ = ['apply_patches', 'load_from_local', 'load_from_http', 'safe_torch_load',
            'allow_pickle', 'pickle_allowed', 'UnsafeCheckpointError', 'ALLOW_PICKLE_ENV',
-           'CHECKPOINT_SAFE_GLOBALS', 'sync_batch_norm_cpu', 'adjust_hue',
-           'CHECKPOINT_PATCH_NEEDED', 'DIST_CPU_PATCH_NEEDED', 'SYNC_BN_CPU_PATCH_NEEDED',
+           'CHECKPOINT_SAFE_GLOBALS', 'adjust_hue', 'CHECKPOINT_PATCH_NEEDED',
            'HUE_PATCH_NEEDED', 'ATOMIC_SAVE_PATCH_NEEDED', 'atomic_save_checkpoint',
            'is_complete_checkpoint', 'find_latest_complete_checkpoint']
 
@@ -227,21 +220,6 @@ def load_from_http(filename: str, map_location=None, model_dir: Optional[str] = 
     return safe_torch_load(cached, map_location=map_location)
 
 
-#: mmengine <= 0.10.7 cannot start a distributed run on a machine without a GPU:
-#: ``mmengine.dist.utils._init_dist_pytorch`` (and its slurm / MPI twins) call
-#: ``torch.cuda.set_device`` unconditionally ("Found no NVIDIA driver"), our configs ask
-#: for NCCL (GPU only), and ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to
-#: DistributedDataParallel, which torch rejects for a CPU model. Unchanged on mmengine's
-#: main branch as of 2025. Remove once the pinned mmengine initialises CPU-only machines
-#: itself (set_device only with a GPU, a CPU backend, ``device_ids=None`` on the CPU).
-DIST_CPU_PATCH_NEEDED = digit_version(mmengine.__version__) <= digit_version('0.10.7')
-
-#: torch <= 2.14.1 ``SyncBatchNorm`` raises "SyncBatchNorm expected input tensor to be on
-#: GPU ..." for CPU tensors, and DistributedDataParallel refuses to wrap a CPU model that
-#: has SyncBatchNorm layers, so ``sync_bn='torch'`` cannot run (or be tested) on a CPU.
-#: Remove once torch synchronises batch statistics of CPU tensors itself.
-SYNC_BN_CPU_PATCH_NEEDED = digit_version(torch.__version__) <= digit_version('2.14.1')
-
 #: mmcv <= 2.1.0 ``adjust_hue`` shifts the hue channel by ``np.uint8(hue_factor * 255)``,
 #: which numpy >= 2 refuses for a negative factor ("OverflowError: Python integer -11 out
 #: of bounds for uint8"; numpy 1 wrapped it to 245). MoCo-v2's ColorJitter (hue 0.1) draws
@@ -250,139 +228,6 @@ SYNC_BN_CPU_PATCH_NEEDED = digit_version(torch.__version__) <= digit_version('2.
 HUE_PATCH_NEEDED = (digit_version(mmcv.__version__) <= digit_version('2.1.0')
                     and digit_version(np.__version__) >= digit_version('2.0.0'))
 _MMCV_ADJUST_HUE = mmcv.image.photometric.adjust_hue
-
-_DIST_INITS = ('_init_dist_pytorch', '_init_dist_slurm', '_init_dist_mpi')
-
-
-@contextlib.contextmanager
-def _without_cuda_set_device() -> Iterator[None]:
-    """Make ``torch.cuda.set_device`` a no-op for the duration (there is no GPU to pick)."""
-    set_device = torch.cuda.set_device
-    torch.cuda.set_device = lambda device: None
-    try:
-        yield
-    finally:
-        torch.cuda.set_device = set_device
-
-
-def _cpu_capable_dist_init(init: Callable) -> Callable:
-    """Wrap one of mmengine's ``_init_dist_*(backend, ...)`` for machines without a GPU.
-
-    With an accelerator, ``init`` runs unchanged. On a CPU-only machine the backend
-    becomes gloo (NCCL needs GPUs; a log line says so) and ``torch.cuda.set_device`` is
-    skipped; everything else (environment, ranks, process group) is mmengine's own.
-    """
-    @functools.wraps(init)
-    def cpu_capable_init(backend: str, *args, **kwargs) -> None:
-        if get_device() != 'cpu':
-            return init(backend, *args, **kwargs)
-        with _without_cuda_set_device():
-            init('gloo', *args, **kwargs)
-        if backend != 'gloo':
-            print_log(f'No GPU found: distributed training uses the gloo backend on the '
-                      f'CPU instead of {backend!r} (qbheat_mm.compat).', logger='current')
-        return None
-
-    cpu_capable_init.__wrapped_by_qbheat__ = True
-    return cpu_capable_init
-
-
-def _cpu_capable_ddp_init(init: Callable) -> Callable:
-    """Wrap ``MMDistributedDataParallel.__init__``: drop ``device_ids`` for a CPU model.
-
-    torch's DDP takes ``device_ids=None`` for CPU modules and raises otherwise; the
-    Runner always passes ``[LOCAL_RANK]``.
-    """
-    @functools.wraps(init)
-    def cpu_capable_init(self, *args, **kwargs) -> None:
-        module = kwargs['module'] if 'module' in kwargs else args[0]
-        if kwargs.get('device_ids') and all(
-                p.device.type == 'cpu' for p in module.parameters()):
-            kwargs['device_ids'] = None
-            kwargs.pop('output_device', None)
-        init(self, *args, **kwargs)
-
-    cpu_capable_init.__wrapped_by_qbheat__ = True
-    return cpu_capable_init
-
-
-class _AllReduceSum(torch.autograd.Function):
-    """Sum over the ranks; the gradient is summed over the ranks too (each rank's loss
-    depends on every rank's input through the sum)."""
-
-    @staticmethod
-    def forward(ctx, tensor: torch.Tensor, group: Optional[dist.ProcessGroup]) -> torch.Tensor:
-        ctx.group = group
-        tensor = tensor.clone()
-        dist.all_reduce(tensor, group=group)
-        return tensor
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        grad = grad.clone()
-        dist.all_reduce(grad, group=ctx.group)
-        return grad, None
-
-
-def sync_batch_norm_cpu(bn: nn.SyncBatchNorm, x: torch.Tensor,
-                        group: Optional[dist.ProcessGroup]) -> torch.Tensor:
-    """Training-mode batch norm with statistics over the whole batch of every rank.
-
-    For a CPU tensor (gloo), as torch's SyncBatchNorm does on GPUs: with ``n`` values per
-    channel in all ranks together, ``mean = sum(x) / n`` and ``var = sum((x - mean)^2) / n``
-    normalise, and the running variance gets the unbiased ``var * n / (n - 1)``. Both sums
-    are all-reduced by an autograd function whose backward all-reduces the gradients, so
-    each rank receives the gradient of the total loss through the shared statistics, as
-    with a single large batch.
-    """
-    dims = [0] + list(range(2, x.dim()))
-    shape = [1, -1] + [1] * (x.dim() - 2)
-    count = x.new_tensor([x.numel() / x.shape[1]])
-    sums = _AllReduceSum.apply(torch.cat([x.sum(dims), count]), group)
-    total = sums[-1]
-    mean = sums[:-1] / total
-    centred = x - mean.view(shape)
-    var = _AllReduceSum.apply((centred * centred).sum(dims), group) / total
-    y = centred * torch.rsqrt(var + bn.eps).view(shape)
-    if bn.affine:
-        y = y * bn.weight.view(shape) + bn.bias.view(shape)
-    if bn.track_running_stats:
-        with torch.no_grad():
-            bn.num_batches_tracked.add_(1)
-            factor = (1.0 / float(bn.num_batches_tracked) if bn.momentum is None
-                      else bn.momentum)
-            bn.running_mean.lerp_(mean.detach(), factor)
-            bn.running_var.lerp_(var.detach() * total / (total - 1), factor)
-    return y
-
-
-def _cpu_capable_sync_bn_forward(forward: Callable) -> Callable:
-    """Wrap ``SyncBatchNorm.forward``: CPU tensors in a multi-process run use
-    :func:`sync_batch_norm_cpu`; everything else is torch's own path."""
-    @functools.wraps(forward)
-    def cpu_capable_forward(self: nn.SyncBatchNorm, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == 'cpu' and self.training and dist.is_available()
-                and dist.is_initialized()):
-            group = self.process_group or dist.group.WORLD
-            if dist.get_world_size(group) > 1:
-                self._check_input_dim(x)
-                return sync_batch_norm_cpu(self, x, group)
-        return forward(self, x)
-
-    cpu_capable_forward.__wrapped_by_qbheat__ = True
-    return cpu_capable_forward
-
-
-def _cpu_capable_sync_bn_check(check: Callable) -> Callable:
-    """Wrap DDP's ``_passing_sync_batchnorm_handle`` (on ``MMDistributedDataParallel``
-    only): a CPU model may hold SyncBatchNorm layers, which the forward patch serves."""
-    @functools.wraps(check)
-    def cpu_capable_check(self, module: nn.Module) -> None:
-        if self.device_type != 'cpu':
-            check(self, module)
-
-    cpu_capable_check.__wrapped_by_qbheat__ = True
-    return cpu_capable_check
 
 
 class _WrappingHueFactor(float):
@@ -527,16 +372,6 @@ def apply_patches() -> None:
                                          loader=load_from_http, force=True)
         # The openmmlab:// / mmcls:// / torchvision:// loaders call this module global.
         mmengine_checkpoint.load_from_http = load_from_http
-    if DIST_CPU_PATCH_NEEDED:
-        # init_dist looks these up as module globals at call time, so replacing them on
-        # the module reaches every caller (Runner.setup_env included).
-        for name in _DIST_INITS:
-            init = getattr(mmengine_dist_utils, name)
-            if not _patched(init):
-                setattr(mmengine_dist_utils, name, _cpu_capable_dist_init(init))
-        if not _patched(MMDistributedDataParallel.__init__):
-            MMDistributedDataParallel.__init__ = _cpu_capable_ddp_init(
-                MMDistributedDataParallel.__init__)
     if ATOMIC_SAVE_PATCH_NEEDED:
         # Runner.save_checkpoint and Runner.load_or_resume call these module globals.
         mmengine_runner.save_checkpoint = atomic_save_checkpoint
@@ -548,11 +383,6 @@ def apply_patches() -> None:
         # mmpretrain's ColorJitter calls mmcv.adjust_hue: replace every public name.
         for module in (mmcv, mmcv.image, mmcv.image.photometric):
             module.adjust_hue = adjust_hue
-    if SYNC_BN_CPU_PATCH_NEEDED and not _patched(nn.SyncBatchNorm.forward):
-        nn.SyncBatchNorm.forward = _cpu_capable_sync_bn_forward(nn.SyncBatchNorm.forward)
-        MMDistributedDataParallel._passing_sync_batchnorm_handle = (
-            _cpu_capable_sync_bn_check(
-                MMDistributedDataParallel._passing_sync_batchnorm_handle))
 
 
 apply_patches()

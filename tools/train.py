@@ -7,7 +7,8 @@
                                  [--launcher none|pytorch|slurm|mpi]
 
 Multi-GPU: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or ``tools/slurm_train.sh``;
-without a GPU the processes run on the CPU with the gloo backend (qbheat_mm.compat).
+without a GPU the processes run on the CPU with the gloo backend
+(qbheat_mm.engine.cpu_distributed, installed for such runs only).
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
 from qbheat_mm import compat
+from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed
 
 __all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config',
            'check_launcher_env', 'LauncherEnvError']
@@ -85,7 +86,8 @@ def build_model_from_config(path: str,
 
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher, the work dir and
-    ``--allow-pickle``."""
+    ``--allow-pickle``; on a machine without a GPU, ready a multi-process run for the CPU
+    (:func:`~qbheat_mm.engine.cpu_distributed.prepare_cpu_distributed`)."""
     check_launcher_env(args.launcher)
     if getattr(args, 'allow_pickle', False):
         compat.allow_pickle()
@@ -96,4 +98,5 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    prepare_cpu_distributed(cfg)
     return cfg

@@ -2,7 +2,7 @@
 
 They launch ``tools/dist_train.sh`` / ``tools/dist_test.sh`` (torchrun) as a user would, on
 the CPU: ``CUDA_VISIBLE_DEVICES`` is emptied so that the gloo path of
-:mod:`qbheat_mm.compat` runs even on a machine with a GPU, and every launch gets a free
+:mod:`qbheat_mm.engine.cpu_distributed` runs even on a machine with a GPU, and every launch gets a free
 port so that tests never collide. The real configs are loaded and only their data and
 schedule are shrunk (64 px demo photographs, 2 images per process, 2 iterations per
 epoch); ``rank_state_hook.DumpRankStateHook`` makes every rank save its final state.

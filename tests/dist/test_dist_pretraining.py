@@ -26,7 +26,8 @@ def assert_dist_run(states: list[dict], epochs: int = 2) -> None:
     for state in states:
         assert state['world_size'] == NPROC
         assert state['backend'] == 'gloo'
-        assert state['wrapper'] == 'MMDistributedDataParallel'
+        # MMDistributedDataParallel's CPU subclass, which tools/train.py selects here
+        assert state['wrapper'] == 'CPUDistributedDataParallel'
         assert (state['epoch'], state['iter']) == (epochs, 2 * epochs)
 
 
@@ -145,7 +146,7 @@ def test_mocov2_resume_reproduces_the_uninterrupted_run(mocov2_runs):
 
 
 def test_sync_bn_and_auto_scale_lr_on_2_processes(tmp_path, demo_photos):
-    """``sync_bn='torch'`` (MMEngine's switch, CPU-capable through qbheat_mm.compat): the
+    """``sync_bn='torch'`` (MMEngine's switch, CPU-capable through the CPU wrapper): the
     BatchNorm statistics come from both ranks' images, so they are identical everywhere.
     ``--auto-scale-lr`` states the world size, total batch and the lr it really set."""
     config = mocov2_config(tmp_path, demo_photos, epochs=2)
