@@ -1,6 +1,7 @@
-"""qbheat_mm.compat's mmcv patch: ``adjust_hue`` with negative hue factors under numpy 2
-(the distributed patches are tested in tests/dist/test_compat_dist.py, the checkpoint
-patch in tests/test_compat_checkpoint.py)."""
+"""qbheat_mm.compat's mmcv patch: ``adjust_hue`` with negative hue factors under numpy 2:
+still needed by the pinned mmcv, and otherwise mmcv's own result (the checkpoint patch is
+tested in tests/test_compat_checkpoint.py; the CPU distributed support, which is not a
+patch, in tests/dist/test_cpu_distributed.py)."""
 import cv2
 import mmcv
 import numpy as np
@@ -40,3 +41,18 @@ def test_pillow_hue_shift_wraps_like_uint8_arithmetic(hue_factor):
 def test_out_of_range_factor_is_still_rejected():
     with pytest.raises(ValueError, match='not in'):
         mmcv.adjust_hue(np.zeros((4, 4, 3), np.uint8), -0.6, backend='cv2')
+
+
+def test_the_pinned_mmcv_still_crashes_without_the_patch():
+    """Fails once mmcv handles negative hue factors under numpy 2 itself: then delete the
+    patch (and this test)."""
+    with pytest.raises(OverflowError, match='out of bounds for uint8'):
+        compat._MMCV_ADJUST_HUE(np.zeros((4, 4, 3), np.uint8), -0.1, backend='cv2')
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+@pytest.mark.parametrize('hue_factor', [0.0, 0.0431, 0.25, 0.5])
+def test_factors_mmcv_handles_give_mmcvs_own_result(backend, hue_factor):
+    img = np.random.default_rng(2).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(mmcv.adjust_hue(img, hue_factor, backend=backend),
+                          compat._MMCV_ADJUST_HUE(img, hue_factor, backend=backend))

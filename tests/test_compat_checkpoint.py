@@ -261,3 +261,57 @@ def test_auto_resume_never_picks_a_best_or_extracted_checkpoint(tmp_path):
     assert find(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
     (tmp_path / 'iter_2.pth').unlink()
     assert find(str(tmp_path)) is None  # best_* and backbone.pth are never resumed from
+
+
+def test_the_pinned_mmengine_still_cannot_load_its_own_checkpoints(tmp_path):
+    """Fails once mmengine's own loader reads a Runner checkpoint (a message hub's
+    HistoryBuffer) under the pinned torch: then delete the checkpoint patch."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    path = tmp_path / 'iter_1.pth'
+    loss = HistoryBuffer()
+    loss.update(1.0)
+    loss.update(0.5)
+    torch.save(dict(meta=dict(iter=1), message_hub=dict(log_scalars=dict(loss=loss))), path)
+    with pytest.raises(pickle.UnpicklingError):
+        mmengine_checkpoint.load_from_local(str(path), map_location='cpu')
+    loaded = compat.load_from_local(str(path), map_location='cpu')
+    assert loaded['message_hub']['log_scalars']['loss'].mean() == pytest.approx(0.75)
+
+
+def test_plain_state_dicts_load_as_mmengine_loads_them(tmp_path):
+    """What mmengine's own loader reads, the patched one reads the same."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    path = tmp_path / 'weights.pth'
+    torch.save(dict(state_dict=MODELS.build(TINY_RESNET).state_dict(), meta=dict(n=1)), path)
+    ours = compat.load_from_local(str(path), map_location='cpu')
+    theirs = mmengine_checkpoint.load_from_local(str(path), map_location='cpu')
+    assert ours['meta'] == theirs['meta'] and ours['state_dict'].keys() == theirs[
+        'state_dict'].keys()
+    for key, value in theirs['state_dict'].items():
+        assert torch.equal(ours['state_dict'][key], value)
+
+
+def test_the_pinned_mmengine_still_saves_in_place_and_resumes_blindly(tmp_path, monkeypatch):
+    """Fails once mmengine writes checkpoints atomically (it opens the final file itself,
+    so a kill mid-write truncates it) or checks what it resumes from: then delete the
+    atomic-save patch."""
+    import builtins
+
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    target = tmp_path / 'iter_2.pth'
+    opened = []
+    real_open = builtins.open
+
+    def spy(file, mode='r', *args, **kwargs):
+        if 'w' in mode:
+            opened.append(str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, 'open', spy)
+        compat._MMENGINE_SAVE_CHECKPOINT({'meta': {'iter': 2}}, str(target))
+    assert opened == [str(target)]
+    target.write_bytes(target.read_bytes()[:100])  # what a kill mid-write leaves
+    (tmp_path / 'last_checkpoint').write_text(str(target))
+    assert mmengine_checkpoint.find_latest_checkpoint(str(tmp_path)) == str(target)
+    assert compat.find_latest_complete_checkpoint(str(tmp_path)) is None
