@@ -451,7 +451,8 @@ def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
     seeds = sorted({s for t in table for c in t['cells'].values() for s in c['seeds']})
     with_images = any(t['images_seen']['mean'] is not None for t in table)
     head = (['pre-training'] + [e['label'] for e in evals] + ['pre-training time (min)']
-            + (['images seen (mean)'] if with_images else []))
+            + (['training min, checks left out (mean)', 'images seen (mean)']
+               if with_images else []))
     lines = [f"# {plan['title']}", '',
              f"Seeds: {', '.join(map(str, seeds)) or 'none finished'}. Each number links "
              'to the run directory whose log it comes from; with several seeds a cell '
@@ -464,7 +465,8 @@ def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
         cells.append('-' if pre['mean'] is None and t['name'] in _random_rows(plan)
                      else _cell(pre, work_dir, 1))
         if with_images:
-            seen = t['images_seen']['mean']
+            minutes, seen = t['train_minutes']['mean'], t['images_seen']['mean']
+            cells.append('-' if minutes is None else f'{minutes:.1f}')
             cells.append('-' if seen is None else f'{seen:,.0f}')
         lines.append(f"| {t['label']} | " + ' | '.join(cells) + ' |')
     diffs = differences(plan, table)

@@ -365,7 +365,9 @@ def test_differences_images_seen_and_learning_curves(tmp_path):
     assert diffs['b']['exceeds'] is True
     assert diffs['c']['exceeds'] is None  # one seed of C: its spread is unknown
     text = tool.markdown(plan, table, str(tmp_path))
-    assert '| pre-training | linear | pre-training time (min) | images seen (mean) |' in text
+    assert ('| pre-training | linear | pre-training time (min) | training min, checks left '
+            'out (mean) | images seen (mean) |') in text
+    assert '| 14.9 | 8,100 |' in text
     assert '| B | +10.5 (yes) |' in text and '| C | +0.5 (one seed) |' in text
     assert '8,100' in text
     assert tool.curves_chart(plan, table, str(tmp_path / 'curves.png'))
