@@ -86,8 +86,12 @@ def test_report_only_tabulates_finished_runs_with_their_provenance(tmp_path):
                                       + json.dumps(record) + '\n')
     args = [str(TINY_CONFIG), '--work-dir', str(tmp_path), '--scopes', 'quarter',
             '--modes', 'block', '--operators', 'learned', 'frozen', '--report-only']
+    # validated but never exited cleanly: an interrupted run, not a result
+    assert tool.main(args) == []
+    (vis.parents[1] / 'seconds.txt').write_text('90.0\n')
     (run, ) = tool.main(args)
     assert run['recon/psnr_masked'] == 18. and run['curve'] == [[100, 18.]]
+    assert run['seconds'] == 90. and run['commit'] == 'unknown'
     saved = json.loads((tmp_path / 'results.json').read_text())
     assert saved['provenance']['command'] == 'tools/analysis/heat_ablation.py ' + ' '.join(
         args)
@@ -99,6 +103,38 @@ def test_report_only_tabulates_finished_runs_with_their_provenance(tmp_path):
     again = json.loads((tmp_path / 'results.json').read_text())['provenance']
     assert again['command'] == 'tools/analysis/heat_ablation.py (the run)'
     assert again['reported']['command'] == saved['provenance']['command']
+
+
+def test_a_resumed_run_keeps_the_later_validation_of_an_iteration(tmp_path):
+    tool = load_ablation_tool()
+    for stamp, records in (('20260101_000000', [(100, 17.), (200, 18.), (300, 18.5)]),
+                           ('20260101_010000', [(300, 18.6), (400, 19.)])):
+        vis = tmp_path / stamp / 'vis_data'
+        vis.mkdir(parents=True)
+        lines = [line for it, psnr in records for line in
+                 (dict(iter=it, loss=1.), {'recon/psnr_masked': psnr, 'step': 1})]
+        (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in lines))
+    assert [[v['iter'], v['recon/psnr_masked']] for v in tool.validations(str(tmp_path))] \
+        == [[100, 17.], [200, 18.], [300, 18.6], [400, 19.]]
+
+
+def test_runs_from_an_earlier_results_file_complete_the_grid(tmp_path, capsys):
+    tool = load_ablation_tool()
+    earlier = [dict(fake_run(tool, 'quarter', op, 'block', 0, psnr), commit='abc1234',
+                    curve=[[10, psnr]]) for op, psnr in (('learned', 16.), ('frozen', 15.))]
+    results = tmp_path / 'published' / 'results.json'
+    results.parent.mkdir()
+    results.write_text(json.dumps(dict(runs=earlier)))
+    args = [str(TINY_CONFIG), '--work-dir', str(tmp_path / 'work'), '--scopes', 'quarter',
+            '--modes', 'block', '--seeds', '0', '1', '--report-only']
+    runs = tool.main(args + ['--runs-from', str(results)])
+    assert [(r['name'], r['commit']) for r in runs] == [
+        ('quarter_learned_block_seed0', 'abc1234'), ('quarter_frozen_block_seed0', 'abc1234')]
+    assert 'quarter_learned_block_seed1: not started' in capsys.readouterr().out
+    table = (tmp_path / 'work' / 'results.md').read_text()
+    assert 'Runs trained at commit `abc1234`.' in table
+    with pytest.raises(FileNotFoundError, match='--runs-from .*nope.json: no such file'):
+        tool.main(args + ['--runs-from', str(tmp_path / 'nope.json')])
 
 
 @pytest.mark.e2e
@@ -126,6 +162,18 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
     # a second call trains nothing and reads the same numbers
     again = tool.main(args)
     assert [r['recon/psnr_masked'] for r in again] == [r['recon/psnr_masked'] for r in runs]
+    assert {r['commit'] for r in again} == {r['commit'] for r in runs} != {'unknown'}
+    # a run killed after its last checkpoint resumes from it; one killed before its first
+    # checkpoint starts over
+    learned, frozen = (work / r['name'] for r in runs)
+    (learned / 'seconds.txt').unlink()
+    (frozen / 'seconds.txt').unlink()
+    (frozen / 'last_checkpoint').unlink()
+    resumed = tool.main(args)
+    assert [r['recon/psnr_masked'] for r in resumed] == pytest.approx(
+        [r['recon/psnr_masked'] for r in runs], abs=1e-3)  # same seed, same data
+    assert '--resume' in (learned / 'train.out').read_text().splitlines()[0]
+    assert '--resume' not in (frozen / 'train.out').read_text().splitlines()[0]
     # --report-only over a larger grid tabulates the two finished runs and trains nothing
     report = tool.main(args + ['--report-only', '--seeds', '0', '1'])
     assert [r['name'] for r in report] == ['quarter_learned_block_seed0',

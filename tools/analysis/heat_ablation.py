@@ -20,9 +20,16 @@ DIR: ``results.json`` (every run, with its validation curve), ``results.md`` (th
 honest masked PSNR per seed, mean, spread, the trivial baselines, the gain over them, and
 learned minus frozen for each decoder and mode, next to the seed spread; on the
 known-answer control also the data's exact answer and a frozen operator's ceiling),
-``curves.png`` (masked PSNR at every validation, every run) and one work dir per run. A run whose
-``scalars.json`` already holds a final validation is not trained again, so an interrupted
-ablation picks up where it stopped; ``--report-only`` tabulates what has finished.
+``curves.png`` (masked PSNR at every validation, every run) and one work dir per run.
+
+A run is finished once its training process has exited cleanly (``seconds.txt``, its wall
+time, is written then) and it logged a validation; a finished run is not trained again. A
+run that was interrupted resumes from its ``last_checkpoint``, or starts over when it has
+none, so an interrupted ablation picks up where it stopped; ``--report-only`` tabulates
+what has finished and lists the rest. ``--runs-from RESULTS_JSON`` takes the runs recorded
+in an earlier ``results.json`` (a published one under ``docs/results/``, say) as finished,
+so an ablation can be completed in a later session, on a machine that no longer has the
+earlier run directories; every run keeps the commit it was trained at.
 """
 from __future__ import annotations
 
@@ -31,10 +38,11 @@ import itertools
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 from statistics import mean
 
-from qbheat_mm.utils.provenance import results_provenance
+from qbheat_mm.utils.provenance import provenance, results_provenance
 from qbheat_mm.utils.runs import run_logged, scalar_records
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -60,15 +68,16 @@ def validations(work_dir: str) -> list[dict]:
     """Every scalars record of a run that holds ``recon/psnr_masked``, in order.
 
     Each ``iter`` is set to the training iteration it followed (MMEngine logs validation
-    metrics of iteration-based runs with ``step`` = epoch).
+    metrics of iteration-based runs with ``step`` = epoch). A resumed run logs again from
+    its checkpoint's iteration: the later record of an iteration replaces the earlier one.
     """
-    found, it = [], 0
+    found, it = {}, 0
     for record in scalar_records(work_dir):
         if METRIC in record:
-            found.append(dict(record, iter=it))
+            found[it] = dict(record, iter=it)
         else:
             it = record.get('iter', it)
-    return found
+    return [found[i] for i in sorted(found)]
 
 
 def last_validation(work_dir: str) -> dict | None:
@@ -77,10 +86,17 @@ def last_validation(work_dir: str) -> dict | None:
     return found[-1] if found else None
 
 
-def train(config: str, work_dir: str, options: list[str]) -> float:
-    """One ``tools/train.py`` run in a fresh process; returns its wall time in seconds."""
+def finished(run_dir: str) -> bool:
+    """Whether a run's training exited cleanly (``seconds.txt``) after a validation."""
+    return (osp.isfile(osp.join(run_dir, 'seconds.txt'))
+            and last_validation(run_dir) is not None)
+
+
+def train(config: str, work_dir: str, options: list[str], resume: bool = False) -> float:
+    """One ``tools/train.py`` run in a fresh process (``resume``: from the run's
+    ``last_checkpoint``); returns its wall time in seconds."""
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
-           work_dir, '--cfg-options', *options]
+           work_dir, *(['--resume'] if resume else []), '--cfg-options', *options]
     return run_logged(cmd, osp.join(work_dir, 'train.out'), f'training of {work_dir}',
                       hint='Fix the cause and rerun: finished runs are not trained again.')
 
@@ -100,6 +116,7 @@ def summarise(runs: list[dict]) -> list[dict]:
                          flat=rs[0]['recon/psnr_masked_flat'],
                          gain=mean(r['recon/psnr_masked_gain'] for r in rs),
                          minutes=sum(r['seconds'] for r in rs) / 60,
+                         commits=sorted({r.get('commit', 'unknown') for r in rs}),
                          **{k.split('_')[-1]: rs[0][k] for k in REFERENCES if k in rs[0]}))
     return rows
 
@@ -143,6 +160,11 @@ def markdown(config: str, rows: list[dict], effects: list[dict]) -> str:
                      f"{r['mean']:.2f} | {spread(r['spread'], len(r['psnr']))} | "
                      f"{r['copy']:.2f} | "
                      f"{r['flat']:.2f} | {r['gain']:+.2f} | {r['minutes']:.1f} |")
+    commits = sorted({c for r in rows for c in r.get('commits', [])})
+    if commits:
+        lines += ['', 'Runs trained at commit ' + ', '.join(f'`{c}`' for c in commits)
+                  + (' (a run keeps the commit it was trained at; the table may join runs '
+                     'of several sessions, see `--runs-from`).' if len(commits) > 1 else '.')]
     if effects:
         lines += ['', '| decoder | mode | learned - frozen (dB) | seed spread | seeds | '
                   'exceeds the spread |', '|---|---|---|---|---|---|']
@@ -199,6 +221,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--report-only', action='store_true',
                         help='tabulate the runs that have finished; train nothing and '
                         'list the missing ones')
+    parser.add_argument('--runs-from', metavar='RESULTS_JSON',
+                        help='a results.json of an earlier ablation: its runs count as '
+                        'finished where the work dir has none of its own')
     return parser.parse_args(argv)
 
 
@@ -207,6 +232,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     os.makedirs(args.work_dir, exist_ok=True)
+    earlier = {}
+    if args.runs_from:
+        if not osp.isfile(args.runs_from):
+            raise FileNotFoundError(f'--runs-from {args.runs_from}: no such file')
+        with open(args.runs_from) as f:
+            earlier = {r['name']: dict(r, source=args.runs_from) for r in json.load(f)['runs']}
     runs = []
     grid = itertools.product(args.scopes, args.operators, args.modes, args.seeds)
     for scope, operator, mode, seed in grid:
@@ -216,23 +247,37 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.dry_run:
             print(f'{name}: tools/train.py {args.config} --cfg-options {" ".join(options)}')
             continue
-        record = last_validation(run_dir)
-        seconds_file = osp.join(run_dir, 'seconds.txt')
-        if record is None and args.report_only:
-            print(f'{name}: no finished run in {run_dir}, left out of the table')
+        if not finished(run_dir) and name in earlier:
+            run = earlier[name]
+            print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB, taken from {args.runs_from} '
+                  f"(trained at commit {run.get('commit', 'unknown')})", flush=True)
+            runs.append(run)
             continue
-        if record is None:
+        if not finished(run_dir) and args.report_only:
+            state = ('unfinished' if osp.isdir(run_dir) else 'not started')
+            print(f'{name}: {state} in {run_dir}, left out of the table')
+            continue
+        if not finished(run_dir):
+            resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
+            if osp.isdir(run_dir) and not resume:
+                shutil.rmtree(run_dir)  # interrupted before its first checkpoint
             os.makedirs(run_dir, exist_ok=True)
-            seconds = train(args.config, run_dir, options)
-            with open(seconds_file, 'w') as f:
+            if not resume:
+                with open(osp.join(run_dir, 'provenance.json'), 'w') as f:
+                    json.dump(provenance(), f, indent=2)
+            seconds = train(args.config, run_dir, options, resume)
+            with open(osp.join(run_dir, 'seconds.txt'), 'w') as f:
                 f.write(f'{seconds:.1f}\n')
-            record = last_validation(run_dir)
-            if record is None:
+            if last_validation(run_dir) is None:
                 raise RuntimeError(f'{name} trained but logged no {METRIC}: does the config '
                                    'have a validation loop with ReconstructionMetric?')
-        seconds = float(open(seconds_file).read()) if osp.isfile(seconds_file) else 0.
+        record = last_validation(run_dir)
+        seconds = float(open(osp.join(run_dir, 'seconds.txt')).read())
+        made = osp.join(run_dir, 'provenance.json')
+        commit = (json.load(open(made))['environment'].get('git commit', 'unknown')
+                  if osp.isfile(made) else 'unknown')
         run = dict(name=name, scope=scope, operator=operator, mode=mode, seed=seed,
-                   iter=record['iter'], seconds=seconds,
+                   iter=record['iter'], seconds=seconds, commit=commit,
                    **{k: record[k] for k in KEPT + REFERENCES if k in record},
                    curve=[[v['iter'], v[METRIC]] for v in validations(run_dir)])
         print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB at iteration {run["iter"]} '
@@ -240,6 +285,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
               flush=True)
         runs.append(run)
     if args.dry_run:
+        return runs
+    if not runs:
+        print(f'no finished run in {args.work_dir}: nothing to tabulate')
         return runs
     rows = summarise(runs)
     effects = operator_effect(rows)
