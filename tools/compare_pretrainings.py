@@ -222,9 +222,12 @@ MONITOR_KEYS = ('knn/top1', 'knn/images_seen', 'knn/train_minutes')
 def knn_trajectory(work_dir: str) -> list[list[float]]:
     """``[[iteration, knn/top1, images seen, training minutes], ...]`` logged by a
     KNNMonitorHook, over every run of ``work_dir`` (a resumed pre-training continues its
-    curve; its minutes restart at the resumption)."""
-    return [[r.get('step', 0)] + [r.get(k) for k in MONITOR_KEYS]
-            for r in scalar_records(work_dir) if 'knn/top1' in r]
+    curve; its minutes restart at the resumption). An iteration checked again (by a run
+    that resumed from there, or a failed attempt's check before iteration 1) keeps its
+    latest record."""
+    checks = {r.get('step', 0): [r.get('step', 0)] + [r.get(k) for k in MONITOR_KEYS]
+              for r in scalar_records(work_dir) if 'knn/top1' in r}
+    return [checks[step] for step in sorted(checks)]
 
 
 def seconds_per_iter(work_dir: str) -> float:

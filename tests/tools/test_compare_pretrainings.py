@@ -158,7 +158,11 @@ def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
     for row in ('qbheat', 'qbheat_frozen_op', 'mocov2', 'supervised'):
         stage = json.loads((work / f'{row}_seed0' / 'pretrain' / 'stage.json').read_text())
         # MoCo-v2's failed first run is not in its record
-        assert [step for step, _ in stage['knn_monitor']] == [0, 2]
+        # [iteration, k-NN top-1, images seen, training minutes] at each check
+        monitor = stage['knn_monitor']
+        assert [len(m) for m in monitor] == [4, 4]
+        assert [m[0] for m in monitor] == [0, 2] and [m[2] for m in monitor] == [0, 2 * 8]
+        assert monitor[0][3] == 0 < monitor[1][3]
         # the k-NN stage reads the extracted checkpoint: it measures what the monitor
         # measured on the same weights after the last iteration (same data, k and T)
         knn = json.loads((work / f'{row}_seed0' / 'knn' / 'stage.json').read_text())
@@ -389,3 +393,20 @@ def test_report_records_the_command_and_commit(tmp_path):
     saved = json.loads((tmp_path / 'results.json').read_text())['provenance']
     assert saved['command'].endswith('compare_pretrainings.py plan.py --work-dir x')
     assert saved['environment']['git commit'] and saved['environment']['torch']
+
+
+def test_knn_trajectory_keeps_the_latest_check_of_an_iteration(tmp_path):
+    """A failed attempt's check before iteration 1, and a resumed run's check at its
+    checkpoint's iteration, are replaced by the later run's."""
+    tool = load_tool('compare_pretrainings.py')
+    for stamp, checks in (('20260101_000000', [(0, 31.25)]),
+                          ('20260101_010000', [(0, 12.5), (2, 20.), (4, 22.)]),
+                          ('20260101_020000', [(4, 23.), (6, 25.)])):
+        vis = tmp_path / stamp / 'vis_data'
+        vis.mkdir(parents=True)
+        vis.joinpath('scalars.json').write_text(''.join(
+            json.dumps({'knn/top1': top1, 'knn/images_seen': step * 8,
+                        'knn/train_minutes': step / 10, 'step': step}) + '\n'
+            for step, top1 in checks))
+    assert tool.knn_trajectory(str(tmp_path)) == [
+        [0, 12.5, 0, 0.], [2, 20., 16, .2], [4, 23., 32, .4], [6, 25., 48, .6]]
