@@ -46,6 +46,12 @@ grouped bar chart) and, when the pre-trainings ran a ``KNNMonitorHook``, ``curve
 (its k-NN top-1 against images seen and against training minutes, every row and
 seed). ``--dry-run`` prints every command without running it; ``--report-only``
 tabulates the stages that have finished; ``--with NAME`` adds optional evaluations.
+
+A long comparison may span sessions on machines that do not keep the work dir:
+``--runs-from RESULTS_JSON`` (an earlier ``results.json``, a published one under
+``docs/results/``, say) takes every row (pre-training and seed) that finished all its
+stages there, where the work dir has not, so only the rest runs. A row is taken whole or
+not at all: its later stages need its earlier ones' files.
 """
 from __future__ import annotations
 
@@ -385,6 +391,28 @@ def _knn_value(stage_dir: str, ev: dict) -> float:
     return float(metrics[ev['metric']])
 
 
+def row_stages(plan: dict, pre: dict) -> list[str]:
+    """The stages a finished row of ``pre`` has, in order."""
+    stages = []
+    if pre.get('config') is not None:
+        stages = (['calibrate'] if pre.get('minutes') is not None else []) + [
+            'pretrain', 'extract']
+    return stages + [ev['name'] for ev in plan['evaluations']]
+
+
+def finished_rows(plan: dict, results_json: str) -> dict:
+    """The rows of an earlier ``results.json`` that finished every stage the plan asks
+    of them, by ``(pre-training, seed)``."""
+    if not osp.isfile(results_json):
+        raise FileNotFoundError(f'--runs-from {results_json}: no such file')
+    with open(results_json) as f:
+        runs = json.load(f)['runs']
+    plans = {p['name']: p for p in plan['pretrainings']}
+    return {(r['pretraining'], r['seed']): dict(r, source=results_json) for r in runs
+            if r['pretraining'] in plans
+            and set(row_stages(plan, plans[r['pretraining']])) <= set(r['stages'])}
+
+
 # ---- the table ------------------------------------------------------------------------
 def summarise(plan: dict, rows: list[dict]) -> list[dict]:
     """One entry per pre-training: per evaluation the values over seeds, mean, spread."""
@@ -404,6 +432,8 @@ def summarise(plan: dict, rows: list[dict]) -> list[dict]:
                 spread=max(values) - min(values) if len(values) > 1 else None)
         monitored = [(r['seed'], r['stages']['pretrain']['knn_monitor']) for r in runs
                      if r['stages'].get('pretrain', {}).get('knn_monitor')]
+        entry['taken_from'] = sorted(f"seed {r['seed']}: {r['source']}" for r in runs
+                                     if r.get('source'))
         entry['knn_monitor'] = [m for _, m in monitored]
         entry['monitor_seeds'] = [seed for seed, _ in monitored]
         # Images seen and training minutes at the last check (after the last iteration).
@@ -472,6 +502,11 @@ def markdown(plan: dict, table: list[dict], work_dir: str) -> str:
             cells.append('-' if minutes is None else f'{minutes:.1f}')
             cells.append('-' if seen is None else f'{seen:,.0f}')
         lines.append(f"| {t['label']} | " + ' | '.join(cells) + ' |')
+    taken = [f"{t['label']}, {source}" for t in table for source in t.get('taken_from', [])]
+    if taken:
+        lines += ['', 'Rows made in an earlier session and taken from its results file '
+                  '(`--runs-from`; each keeps the commit of the run that made it):', '']
+        lines += [f'- {line}' for line in taken]
     diffs = differences(plan, table)
     if diffs:
         reference = next(t['label'] for t in table if t['name'] == plan['reference'])
@@ -617,6 +652,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     parser.add_argument('--report-only', action='store_true',
                         help='tabulate the finished stages; run nothing')
+    parser.add_argument('--runs-from', metavar='RESULTS_JSON',
+                        help='an earlier results.json: its finished rows are taken where '
+                        'the work dir has not finished them (a study spanning sessions)')
     return parser.parse_args(argv)
 
 
@@ -632,11 +670,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
                          f'({sorted(known)})')
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
+    earlier = finished_rows(plan, args.runs_from) if args.runs_from else {}
     rows = []
     start = time.time()
     for pre in plan['pretrainings']:
         skip = args.only and pre['name'] not in args.only
         for seed in seeds:
+            here = run_row(plan, pre, seed, work_dir, dry_run=False, report_only=True)
+            if (pre['name'], seed) in earlier and not set(row_stages(plan, pre)) <= set(
+                    here['stages']):
+                print(f"[{pre['name']} seed {seed}] taken from {args.runs_from}")
+                rows.append(earlier[pre['name'], seed])
+                continue
             rows.append(run_row(plan, pre, seed, work_dir, args.dry_run,
                                 args.report_only or bool(skip)))
     if args.dry_run:

@@ -410,3 +410,33 @@ def test_knn_trajectory_keeps_the_latest_check_of_an_iteration(tmp_path):
             for step, top1 in checks))
     assert tool.knn_trajectory(str(tmp_path)) == [
         [0, 12.5, 0, 0.], [2, 20., 16, .2], [4, 23., 32, .4], [6, 25., 48, .6]]
+
+
+def test_runs_from_takes_the_finished_rows_of_an_earlier_session(tmp_path, capsys):
+    """A row finished in an earlier results.json is taken whole; an unfinished one is not
+    (its later stages need its earlier ones' files), and the table says where rows came
+    from."""
+    tool = load_tool('compare_pretrainings.py')
+    plan = tool.load_plan(str(LAPTOP_PLAN))
+    qbheat = next(p for p in plan['pretrainings'] if p['name'] == 'qbheat')
+    stages = {name: dict(value=50., seconds=60., dir=f'/elsewhere/qbheat_seed0/{name}',
+                         knn_monitor=[[0, 10., 0, 0.], [8, 20., 128, 1.]])
+              for name in tool.row_stages(plan, qbheat)}
+    earlier = tmp_path / 'earlier' / 'results.json'
+    earlier.parent.mkdir()
+    earlier.write_text(json.dumps(dict(runs=[
+        dict(pretraining='qbheat', label='QB-Heat', seed=0, stages=stages),
+        dict(pretraining='mocov2', label='MoCo-v2', seed=0,
+             stages={'pretrain': stages['pretrain']})])))  # unfinished: not taken
+    assert set(tool.finished_rows(plan, str(earlier))) == {('qbheat', 0)}
+    table = tool.main([str(LAPTOP_PLAN), '--work-dir', str(tmp_path / 'work'), '--seeds',
+                       '0', '--report-only', '--runs-from', str(earlier)])
+    assert '[qbheat seed 0] taken from' in capsys.readouterr().out
+    cells = next(t for t in table if t['name'] == 'qbheat')['cells']
+    assert cells['linear']['values'] == [50.] and cells['pretrain']['values'] == [1.]
+    assert all(not t['cells']['linear']['values'] for t in table if t['name'] != 'qbheat')
+    text = (tmp_path / 'work' / 'results.md').read_text()
+    assert f'- QB-Heat, seed 0: {earlier}' in text
+    with pytest.raises(FileNotFoundError, match='--runs-from .*nope.json: no such file'):
+        tool.main([str(LAPTOP_PLAN), '--work-dir', str(tmp_path / 'w'), '--report-only',
+                   '--runs-from', str(tmp_path / 'nope.json')])
