@@ -27,7 +27,7 @@ from mmengine.config import DictAction
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.apis.benchmark import OPTIMIZER_IMPLS, PEERS, compare_peers, scaling_table
 from qbheat_mm.utils.benchmark import benchmark_qbheat
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm.apis import init_model
 from qbheat_mm.utils.collect_env import collect_env
 
 AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
@@ -139,8 +139,7 @@ def run_compare(args: argparse.Namespace) -> dict:
 
 def run_parts(args: argparse.Namespace) -> dict:
     batch_size = args.batch_size or 32
-    model, _ = build_model_from_config(args.config, args.cfg_options)
-    model = model.to(args.device).train()
+    model = init_model(args.config, device=args.device, cfg_options=args.cfg_options).train()
     result = benchmark_qbheat(model, args.img_size, batch_size, args.iters, args.warmup)
     result['setting'] = dict(_setting(args), config=args.config, img_size=args.img_size,
                              batch_size=batch_size)

@@ -25,7 +25,7 @@ from mmengine.config import DictAction
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.apis.benchmark import paired_ratio, peer_step
 from qbheat_mm.utils.benchmark import time_interleaved
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm.apis import init_model
 from qbheat_mm.utils.collect_env import collect_env
 
 AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
@@ -67,8 +67,7 @@ def variants(args: argparse.Namespace) -> dict[str, dict]:
 
 def _build(args: argparse.Namespace) -> torch.nn.Module:
     torch.manual_seed(0)
-    model, _ = build_model_from_config(args.config, args.cfg_options)
-    return model.to(args.device).train()
+    return init_model(args.config, device=args.device, cfg_options=args.cfg_options).train()
 
 
 def main(argv: list[str] | None = None) -> dict:

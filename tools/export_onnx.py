@@ -18,11 +18,8 @@ from typing import Optional
 
 import torch
 from mmengine.config import DictAction
-from mmengine.registry import MODELS, init_default_scope
 
-import qbheat_mm  # noqa: F401  (registration)
-from qbheat_mm.utils import load_backbone_checkpoint
-from qbheat_mm.utils.cli import read_config
+from qbheat_mm.apis import init_model
 from qbheat_mm.utils.onnx_export import export_onnx, max_abs_differences
 
 
@@ -41,16 +38,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    cfg = read_config(args.config, args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    backbone_cfg = dict(cfg.model.backbone)
-    backbone_cfg.pop('init_cfg', None)
-    backbone_cfg['type'] = str(backbone_cfg['type']).removeprefix('mmpretrain.')
-    init_default_scope('mmpretrain')
-    backbone = MODELS.build(backbone_cfg).eval()
+    backbone = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options,
+                          backbone_only=True)
     if args.checkpoint:
-        report = load_backbone_checkpoint(backbone, args.checkpoint)
-        print(f'loaded {report.loaded}/{report.total} backbone keys from {args.checkpoint}')
+        keys = len(backbone.state_dict())  # strict: every key or an error
+        print(f'loaded {keys}/{keys} backbone keys from {args.checkpoint}')
     shape = (1, 3, *args.shape)
     names = export_onnx(backbone, args.out, shape)
     torch.manual_seed(0)

@@ -24,7 +24,7 @@ from mmengine.config import DictAction
 from torch import nn
 
 from qbheat_mm.models.backbones.mobile_former_blocks import DyReLU
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm.apis import init_model
 
 # Operators FlopAnalyzer counts by default that are not multiply-adds.
 NOT_MULTIPLY_ADDS = ('batch_norm', 'group_norm', 'layer_norm', 'instance_norm',
@@ -114,7 +114,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     shape = tuple(args.shape)
     if min(shape) <= 0:
         raise ValueError(f'--shape must be two positive sizes H W, got {shape}')
-    model, _ = build_model_from_config(args.config, args.cfg_options)
+    model = init_model(args.config, cfg_options=args.cfg_options)
     print(f'config: {args.config}')
     print(report(analyze(model, shape), shape))
 

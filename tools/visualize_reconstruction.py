@@ -16,11 +16,9 @@ import os
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
-import qbheat_mm  # noqa: F401  (compat patches and registration)
-from qbheat_mm.apis import draw_reconstruction_panel, reconstruct, save_rgb
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm import compat
+from qbheat_mm.apis import draw_reconstruction_panel, init_model, reconstruct, save_rgb
 
 DEFAULT_IMG_SIZE = 256
 
@@ -52,21 +50,24 @@ def output_name(image: str, taken: set) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Visualise QB-Heat reconstructions')
     parser.add_argument('config', help='QB-Heat config file')
-    parser.add_argument('checkpoint', help='checkpoint (trusted: it is unpickled)')
+    parser.add_argument('checkpoint', help='checkpoint of the whole model (loaded strictly; '
+                        'no code from it runs unless --allow-pickle)')
     parser.add_argument('images', nargs='+', help='image files')
     parser.add_argument('--out-dir', required=True, help='folder for the PNGs')
     parser.add_argument('--img-size', type=int, default=None,
                         help='input size (default: from the config)')
     parser.add_argument('--device', default='cpu', help='torch device')
+    parser.add_argument('--allow-pickle', action='store_true',
+                        help='fully unpickle a checkpoint you trust that holds other types')
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> list[str]:
     args = parse_args(argv)
-    model, cfg = build_model_from_config(args.config)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    model.to(args.device).eval()
-    img_size = args.img_size or config_img_size(cfg)
+    if args.allow_pickle:
+        compat.allow_pickle()
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    img_size = args.img_size or config_img_size(model.cfg)
 
     os.makedirs(args.out_dir, exist_ok=True)
     written, taken = [], set()

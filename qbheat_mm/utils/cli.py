@@ -6,14 +6,13 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import MODELS, init_default_scope
-from torch import nn
 
 from qbheat_mm import compat
+from qbheat_mm.apis.inference import read_config
 from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed
 
-__all__ = ['add_common_args', 'read_config', 'load_config', 'build_model_from_config',
-           'check_launcher_env', 'LauncherEnvError']
+__all__ = ['add_common_args', 'read_config', 'load_config', 'check_launcher_env',
+           'LauncherEnvError']
 
 # What each launcher must find in the environment of every process (mmengine reads it).
 LAUNCHER_ENV = {
@@ -64,24 +63,6 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'file, so only for files you trust (same as QBHEAT_ALLOW_PICKLE=1)')
     # torchrun sets LOCAL_RANK in the environment; older launchers pass --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def read_config(path: str, cfg_options: dict | None = None) -> Config:
-    """Read a config (its ``custom_imports`` register qbheat_mm) and apply overrides."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def build_model_from_config(path: str,
-                            cfg_options: dict | None = None) -> tuple[nn.Module, Config]:
-    """Build ``cfg.model`` of a config in the config's default scope; return both."""
-    cfg = read_config(path, cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    return MODELS.build(cfg.model), cfg
 
 
 def load_config(args: argparse.Namespace) -> Config:

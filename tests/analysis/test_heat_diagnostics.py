@@ -1,21 +1,13 @@
 """qbheat_mm.analysis.heat_diagnostics: measurements on maps and matrices with known answers."""
-import argparse
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.logging import HistoryBuffer
-from mmengine.registry import init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
-from mmpretrain.registry import MODELS
-from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
 from qbheat_mm.models.necks.heat_extrapolation_neck import _march
-from qbheat_mm.utils.checkpoint import CheckpointMismatchError
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
@@ -202,60 +194,3 @@ def test_diagnose_summary_and_its_input_checks():
         hd.diagnose(maps[:3])
     with pytest.raises(ValueError, match='a 2 x 2 map has no interior cell'):
         hd.diagnose(maps[..., :2, :2])
-
-
-def test_training_size_and_block_step_from_configs():
-    tiny = Config.fromfile(str(TINY_CONFIG))
-    demo = Config.fromfile(str(REPO / 'configs' / 'qbheat_mobileformer_demo.py'))
-    assert hd.train_img_size(tiny) == 64 and hd.train_img_size(demo) == 128
-    assert hd.operator_step('block', 128, 32) == 2  # a 64 px quarter: two cells
-    assert hd.operator_step('block', 64, 32) == 1
-    assert hd.operator_step('recursive', 128, 32) == 1
-    with pytest.raises(ValueError, match='not a multiple of 2 x encoder_stride = 64'):
-        hd.operator_step('block', 100, 32)
-    with pytest.raises(ValueError, match='pass --operator-step'):
-        hd.operator_step('block', None, 32)
-
-
-@pytest.fixture
-def tiny_model():
-    init_default_scope('mmpretrain')
-    torch.manual_seed(0)
-    return MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)
-
-
-def test_checkpoints_load_without_pickle_and_with_the_operator(tiny_model, tmp_path,
-                                                               monkeypatch):
-    with torch.no_grad():
-        tiny_model.neck.A.fill_(0.25)
-    state = tiny_model.state_dict()
-    safe = tmp_path / 'tensors.pth'
-    torch.save(dict(state_dict=state), safe)
-    runner = tmp_path / 'runner.pth'  # what the Runner writes loads without the opt-in
-    torch.save(dict(state_dict=state, meta=dict(iter=1, seed=np.int64(0)),
-                    message_hub=dict(log_scalars=dict(loss=HistoryBuffer([1.0], [1])))), runner)
-    assert hd.read_checkpoint(str(runner))['meta']['iter'] == 1
-    unsafe = tmp_path / 'pickle.pth'
-    torch.save(dict(state_dict=state, meta=argparse.Namespace(iter=1)), unsafe)
-    monkeypatch.delenv(compat.ALLOW_PICKLE_ENV, raising=False)
-    with pytest.raises(compat.UnsafeCheckpointError,
-                       match=r'holds argparse.Namespace.*--allow-pickle'):
-        hd.read_checkpoint(str(unsafe))
-    monkeypatch.setenv(compat.ALLOW_PICKLE_ENV, '1')
-    assert 'meta' in hd.read_checkpoint(str(unsafe))
-
-    init_default_scope('mmpretrain')
-    fresh = MODELS.build(Config.fromfile(str(TINY_CONFIG)).model)
-    info = hd.load_weights(fresh, hd.read_checkpoint(str(safe)))
-    assert info == dict(prefix='backbone.', backbone_keys=len(tiny_model.backbone.state_dict()),
-                        operator='loaded')
-    assert float(fresh.neck.A.detach().mean()) == 0.25
-    for key, value in tiny_model.backbone.state_dict().items():
-        assert torch.equal(fresh.backbone.state_dict()[key], value)
-
-    bare = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
-    info = hd.load_weights(fresh, bare)
-    assert info['operator'] == 'none: the checkpoint has no neck.A, neck.B'
-    bare.pop(next(iter(bare)))
-    with pytest.raises(CheckpointMismatchError, match='does not fit the backbone'):
-        hd.load_weights(fresh, bare)

@@ -15,7 +15,7 @@ from mmengine.config import Config
 
 import mmpretrain
 from qbheat_mm.apis import MODEL_INDEX
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm.apis import init_model
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_every_config_builds_with_the_stated_parameter_count(index_models):
     from mmengine.registry import DefaultScope
     try:
         for m in index_models:
-            model, _ = build_model_from_config(str(REPO / m.config))
+            model = init_model(str(REPO / m.config))
             count = sum(p.numel() for p in model.parameters())
             assert count == m.metadata.parameters, (m.name, count)
     finally:

@@ -280,14 +280,14 @@ def test_named_configs_build(config):
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
 
-    from qbheat_mm.utils.cli import build_model_from_config
+    from qbheat_mm.apis import init_model
 
     assert (REPO / config).is_file(), f'{config} does not exist'
     if '/_base_/' in config or config.startswith('configs/pipelines/'):
         Config.fromfile(REPO / config)  # a fragment or a plan: it loads; no model of its own
         return
     try:
-        model, _ = build_model_from_config(str(REPO / config))
+        model = init_model(str(REPO / config))
         assert sum(p.numel() for p in model.parameters()) > 0
     finally:  # detection configs switch the default scope to mmdet
         DefaultScope.get_instance(f'docs_test_{config}', scope_name='mmpretrain')

@@ -32,11 +32,11 @@ import sys
 import torch
 from mmengine.config import DictAction
 
-import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
+from qbheat_mm.analysis import heat_inputs as hi
 from qbheat_mm.analysis.heat_report import write_report
-from qbheat_mm.utils.cli import build_model_from_config
+from qbheat_mm.apis import init_model
 
 DEFAULT_IMG_SIZE = 256
 DEFAULT_DEMO_ROOT = 'data/demo'
@@ -91,29 +91,30 @@ def main(argv: list[str] | None = None) -> hd.Diagnostics:
         # A probe config's StrictPretrained would (rightly) refuse to run without a file.
         options['model.backbone.init_cfg'] = None
         torch.manual_seed(args.seed)
-    model, cfg = build_model_from_config(args.config, options)
+    model = init_model(args.config, cfg_options=options)
+    cfg = model.cfg
 
     meta = dict(config=args.config, img_size=args.img_size)
     if args.random_init:
-        hd.random_init(model.backbone)
+        hi.random_init(model.backbone)
         meta.update(checkpoint=None, weights=f'random init (seed {args.seed})',
                     operator='none: random init')
     else:
         if args.allow_pickle:
             compat.allow_pickle()
-        checkpoint = hd.read_checkpoint(args.checkpoint)
-        info = hd.load_weights(model, checkpoint, args.prefix)
+        checkpoint = hi.read_checkpoint(args.checkpoint)
+        info = hi.load_weights(model, checkpoint, args.prefix)
         meta.update(checkpoint=args.checkpoint, weights=f'{info["backbone_keys"]} backbone '
                     f'keys from prefix {info["prefix"]!r}', operator=info['operator'])
 
     operator = None
     if meta['operator'] == 'loaded':
-        step = args.operator_step or hd.operator_step(
-            model.neck.mode, hd.train_img_size(cfg), getattr(model, 'encoder_stride', 32))
-        operator = hd.heat_operator(model, step)
+        step = args.operator_step or hi.operator_step(
+            model.neck.mode, hi.train_img_size(cfg), getattr(model, 'encoder_stride', 32))
+        operator = hi.heat_operator(model, step)
 
-    images = args.images or hd.demo_val_images(args.demo_root)
-    maps = hd.feature_maps(model, images, args.img_size, args.batch_size, args.device)
+    images = args.images or hi.demo_val_images(args.demo_root)
+    maps = hi.feature_maps(model, images, args.img_size, args.batch_size, args.device)
     diag = hd.diagnose(maps, operator)
     diag.summary['meta'] = dict(meta, images=[osp.relpath(p) for p in images])
     for path in write_report(diag, args.out_dir):

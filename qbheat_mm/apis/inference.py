@@ -1,0 +1,122 @@
+"""Build a model from a config and load its weights: the one way every tool does it.
+
+>>> from qbheat_mm.apis import init_model
+>>> model = init_model('configs/qbheat_mobileformer_demo.py',
+...                    'work_dirs/qbheat_demo/iter_800.pth')          # the whole model
+>>> backbone = init_model('configs/probing/linear-probe_...py', 'backbone.pth',
+...                       backbone_only=True)                        # only its backbone
+
+Loading is strict and safe: every key must fit (a partial load raises
+:class:`~qbheat_mm.utils.CheckpointMismatchError` naming the missing and unexpected keys,
+never a silently random layer), and the file is read by
+:func:`qbheat_mm.compat.safe_torch_load`, which runs no code from it (a file holding other
+types needs ``qbheat_mm.compat.allow_pickle()``, the tools' ``--allow-pickle``). The
+model comes back in eval mode on ``device``, with its config as ``model.cfg``.
+"""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Optional, Union
+
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+from torch import nn
+
+from qbheat_mm import compat
+from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, fill_missing_state,
+                                        load_backbone_checkpoint)
+
+__all__ = ['init_model', 'read_config']
+
+
+def read_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
+    """A config (a path, read with its ``custom_imports``, or a Config, copied) with
+    ``cfg_options`` merged in."""
+    if isinstance(config, Config):
+        cfg = Config(config.to_dict(), filename=config.filename)
+    elif not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    else:
+        cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _backbone_config(cfg: Config) -> dict:
+    """``cfg.model.backbone`` without its init_cfg, in MMPretrain's scope (a detection
+    config names it ``mmpretrain.MobileFormer``)."""
+    backbone = dict(cfg.model.backbone)
+    backbone.pop('init_cfg', None)
+    backbone['type'] = str(backbone['type']).removeprefix('mmpretrain.')
+    return backbone
+
+
+def _load_whole_model(model: nn.Module, filename: str) -> None:
+    checkpoint = compat.safe_torch_load(filename, map_location='cpu')
+    state_dict = dict(checkpoint.get('state_dict', checkpoint))
+    fill_missing_state(model, state_dict)
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    mismatched = [f'{k}: {tuple(v.shape)} vs {tuple(expected[k].shape)}'
+                  for k, v in state_dict.items()
+                  if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+    if missing or unexpected or mismatched:
+        def short(keys):
+            return ', '.join(keys[:5]) + (f', ... ({len(keys)} in all)' if len(keys) > 5
+                                          else '')
+        found = [f'missing in the checkpoint: {short(missing)}' if missing else '',
+                 f'unexpected: {short(unexpected)}' if unexpected else '',
+                 f'shape mismatch: {short(mismatched)}' if mismatched else '']
+        hint = (' It holds no keys of the whole model: is it an extracted backbone? Load '
+                'it with backbone_only=True.' if not set(state_dict) & set(expected)
+                else ' Is it a checkpoint of this config?')
+        raise CheckpointMismatchError(
+            f'{filename} does not fit the model of the config ({type(model).__name__}): '
+            + '; '.join(f for f in found if f) + '.' + hint)
+    model.load_state_dict(state_dict, strict=True)
+
+
+def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
+               device: str = 'cpu', cfg_options: Optional[dict] = None,
+               backbone_only: bool = False, prefix: Optional[str] = 'auto') -> nn.Module:
+    """Build the model of ``config`` and load ``checkpoint`` into it, strictly and safely.
+
+    Args:
+        config: A config file or a :class:`~mmengine.config.Config`.
+        checkpoint: Weights to load. ``None`` keeps the constructors' initialisation
+            (the config's ``init_cfg`` is not run: call ``model.init_weights()`` for it).
+        device: Where the model goes.
+        cfg_options: Overrides merged into the config first (as ``--cfg-options``).
+        backbone_only: Build only ``model.backbone`` of the config (its ``init_cfg``
+            dropped) and load it from a full pre-training checkpoint or an extracted
+            backbone, with the key prefix ``prefix`` (``'auto'``: ``'backbone.'`` when
+            present, else none).
+        prefix: See ``backbone_only``.
+
+    Returns:
+        The model (or backbone) in eval mode on ``device``, its config as ``.cfg``.
+
+    Raises:
+        FileNotFoundError: The config or the checkpoint does not exist.
+        CheckpointMismatchError: A key is missing, unexpected or of another shape.
+        UnsafeCheckpointError: The file holds a type that only a full unpickle reads.
+    """
+    cfg = read_config(config, cfg_options)
+    if checkpoint is not None and '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    if backbone_only:
+        init_default_scope('mmpretrain')
+        model = MODELS.build(_backbone_config(cfg))
+        if checkpoint is not None:
+            load_backbone_checkpoint(model, checkpoint, prefix=prefix, strict=True)
+    else:
+        init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+        model = MODELS.build(cfg.model)
+        if checkpoint is not None:
+            _load_whole_model(model, checkpoint)
+    model.cfg = cfg
+    model.to(device)
+    model.eval()  # not chained: some hosts' train() (MMPretrain's ResNet) returns None
+    return model
