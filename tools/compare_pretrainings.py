@@ -406,9 +406,13 @@ def finished_rows(plan: dict, results_json: str) -> dict:
     if not osp.isfile(results_json):
         raise FileNotFoundError(f'--runs-from {results_json}: no such file')
     with open(results_json) as f:
-        runs = json.load(f)['runs']
+        earlier = json.load(f)
+    commit = (earlier.get('provenance') or {}).get('environment', {}).get('git commit',
+                                                                          'unknown')
     plans = {p['name']: p for p in plan['pretrainings']}
-    return {(r['pretraining'], r['seed']): dict(r, source=results_json) for r in runs
+    return {(r['pretraining'], r['seed']): dict(r, source=f'{results_json} (made at commit '
+                                                f'{commit})')
+            for r in earlier['runs']
             if r['pretraining'] in plans
             and set(row_stages(plan, plans[r['pretraining']])) <= set(r['stages'])}
 

@@ -424,7 +424,8 @@ def test_runs_from_takes_the_finished_rows_of_an_earlier_session(tmp_path, capsy
               for name in tool.row_stages(plan, qbheat)}
     earlier = tmp_path / 'earlier' / 'results.json'
     earlier.parent.mkdir()
-    earlier.write_text(json.dumps(dict(runs=[
+    earlier.write_text(json.dumps(dict(provenance=dict(environment={'git commit': 'abc1234'}),
+                                       runs=[
         dict(pretraining='qbheat', label='QB-Heat', seed=0, stages=stages),
         dict(pretraining='mocov2', label='MoCo-v2', seed=0,
              stages={'pretrain': stages['pretrain']})])))  # unfinished: not taken
@@ -436,7 +437,7 @@ def test_runs_from_takes_the_finished_rows_of_an_earlier_session(tmp_path, capsy
     assert cells['linear']['values'] == [50.] and cells['pretrain']['values'] == [1.]
     assert all(not t['cells']['linear']['values'] for t in table if t['name'] != 'qbheat')
     text = (tmp_path / 'work' / 'results.md').read_text()
-    assert f'- QB-Heat, seed 0: {earlier}' in text
+    assert f'- QB-Heat, seed 0: {earlier} (made at commit abc1234)' in text
     with pytest.raises(FileNotFoundError, match='--runs-from .*nope.json: no such file'):
         tool.main([str(LAPTOP_PLAN), '--work-dir', str(tmp_path / 'w'), '--report-only',
                    '--runs-from', str(tmp_path / 'nope.json')])
