@@ -43,6 +43,7 @@ import torch
 import torch.distributed as dist
 from mmengine.hooks import CheckpointHook
 from mmengine.dist import get_dist_info
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.logging import HistoryBuffer, print_log
 import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -269,9 +270,13 @@ def atomic_save_checkpoint(checkpoint: dict, filename: str, file_client_args=Non
     The checkpoint goes to ``<filename>.partial`` in the same folder, is flushed to disk,
     and only then renamed onto ``filename`` (``os.replace`` is atomic on POSIX and
     Windows), so ``filename`` is either the previous file or the complete new one.
-    Remote URIs (``s3://``, ``pavi://``, ...) keep mmengine's own path.
+    Anything that is not a local file keeps mmengine's own path: remote URIs (``s3://``,
+    ``pavi://``, ...), a remote backend named in ``backend_args`` (a local-looking path
+    with ``backend='petrel'`` goes to Petrel's ``put``), and the deprecated
+    ``file_client_args``.
     """
-    if '://' in str(filename):
+    if file_client_args is not None or not isinstance(
+            get_file_backend(str(filename), backend_args=backend_args), LocalBackend):
         return _MMENGINE_SAVE_CHECKPOINT(checkpoint, filename, file_client_args,
                                          backend_args)
     filename = osp.expanduser(str(filename))
