@@ -9,8 +9,8 @@ They are applied once, on ``import qbheat_mm``, and are idempotent.
 
 Nothing here touches torch itself. Multi-process training on machines without a GPU is
 not a patch: the project's tools install it for such runs only
-(:mod:`qbheat_mm.engine.cpu_distributed`). (Decode errors that name the image file live
-with the image checks, in :mod:`qbheat_mm.datasets.image_checks`.)
+(:mod:`qbheat_mm.engine.cpu_distributed`), and neither are decode errors that name the
+image file (:mod:`qbheat_mm.datasets.image_checks`).
 
 Security note: a pickled checkpoint can run arbitrary code when it is loaded. The
 checkpoint patch below therefore loads every local and downloaded checkpoint with

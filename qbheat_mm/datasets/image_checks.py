@@ -2,8 +2,12 @@
 
 mmcv 2.1.0's ``LoadImageFromFile`` stops on an empty file with ``cv2.error: ...
 !buf.empty() in function 'imdecode_'`` and names neither the file nor the dataset, hours
-into a run. :func:`install` (run on ``import qbheat_mm``) makes every decode failure an
-:class:`ImageDecodeError` naming the file, the dataset and the index. Behind an explicit
+into a run. :func:`install` makes every decode failure an :class:`ImageDecodeError`
+naming the file, the dataset and the index. The project's tools install it for their runs
+(:func:`qbheat_mm.utils.cli.load_config`); importing the plugin does not, so a user's own
+process keeps mmcv's and MMEngine's behaviour. ``install`` also sets
+``QBHEAT_IMAGE_CHECKS=1``, so that processes the run starts (spawned dataloader workers,
+which import the plugin to unpickle the dataset) install it too. Behind an explicit
 option (``--skip-bad-images`` on ``tools/train.py``, ``QBHEAT_SKIP_BAD_IMAGES=1``) a
 training set skips the image instead (MMEngine's ``BaseDataset`` then draws another
 index) and every skip is logged with a running count; validation and test sets always
@@ -24,12 +28,15 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from PIL import Image
 
-__all__ = ['ImageDecodeError', 'BadImage', 'SKIP_ENV', 'install', 'skip_bad_images',
+__all__ = ['ImageDecodeError', 'BadImage', 'SKIP_ENV', 'INSTALL_ENV', 'install', 'skip_bad_images',
            'skipping_enabled', 'skipped_count', 'check_image', 'check_dataset']
 
 #: Environment variable that makes training sets skip unreadable images (``1``);
 #: dataloader workers and torchrun's processes inherit it.
 SKIP_ENV = 'QBHEAT_SKIP_BAD_IMAGES'
+#: Set by :func:`install`: a process that imports the plugin with it set installs the
+#: checks (the run's spawned workers).
+INSTALL_ENV = 'QBHEAT_IMAGE_CHECKS'
 _SKIPPED: list[str] = []
 
 
@@ -122,6 +129,7 @@ def install() -> None:
 
     mmcv 2.1.0 / mmengine 0.10.7; remove once upstream names the file in decode errors.
     """
+    os.environ[INSTALL_ENV] = '1'
     if not getattr(LoadImageFromFile.transform, '__wrapped_by_qbheat__', False):
         LoadImageFromFile.transform = _naming_load(LoadImageFromFile.transform)
     if not getattr(BaseDataset.prepare_data, '__wrapped_by_qbheat__', False):

@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 
 from qbheat_mm import compat
 from qbheat_mm.apis.inference import read_config
+from qbheat_mm.datasets import image_checks
 from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed
 
 __all__ = ['add_common_args', 'read_config', 'load_config', 'check_launcher_env',
@@ -67,7 +68,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher, the work dir and
-    ``--allow-pickle``; on a machine without a GPU, ready a multi-process run for the CPU
+    ``--allow-pickle``; install the image checks (decode errors that name the file,
+    :mod:`qbheat_mm.datasets.image_checks`); on a machine without a GPU, ready a
+    multi-process run for the CPU
     (:func:`~qbheat_mm.engine.cpu_distributed.prepare_cpu_distributed`)."""
     check_launcher_env(args.launcher)
     if getattr(args, 'allow_pickle', False):
@@ -79,5 +82,6 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    image_checks.install()
     prepare_cpu_distributed(cfg)
     return cfg

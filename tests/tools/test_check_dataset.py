@@ -141,6 +141,7 @@ def test_skip_bad_images_skips_and_counts_in_the_log(tmp_path, monkeypatch):
 
 def test_validation_never_skips(tmp_path, monkeypatch):
     monkeypatch.setenv(image_checks.SKIP_ENV, '1')
+    image_checks.install()  # what the tools' load_config does
     from mmengine.registry import DATASETS, init_default_scope
     root = imagenet_folder(tmp_path / 'img')
     (root / 'n01' / 'empty.JPEG').write_bytes(b'')
@@ -153,3 +154,27 @@ def test_validation_never_skips(tmp_path, monkeypatch):
                                                 r'tools/check_dataset.py CONFIG to list every '
                                                 r'unreadable image$'):
         dataset[index]
+
+
+IMPORT_ONLY = """
+import mmengine.dataset, mmcv.transforms
+before = [mmcv.transforms.LoadImageFromFile.transform, mmengine.dataset.BaseDataset.prepare_data]
+import qbheat_mm, qbheat_mm.det
+after = [mmcv.transforms.LoadImageFromFile.transform, mmengine.dataset.BaseDataset.prepare_data]
+print([a is b for a, b in zip(before, after)])
+"""
+
+
+def test_importing_the_plugin_leaves_image_loading_alone():
+    """The image checks are the project's tools' (load_config installs them, and
+    QBHEAT_IMAGE_CHECKS=1 carries them to the processes a run starts): a user's own
+    process that imports the plugin keeps mmcv's and MMEngine's behaviour."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != image_checks.INSTALL_ENV}
+    for extra, expected in (({}, [True, True]), ({image_checks.INSTALL_ENV: '1'},
+                                                 [False, False])):
+        out = subprocess.run([sys.executable, '-c', IMPORT_ONLY], capture_output=True,
+                             text=True, check=True, env={**env, **extra}).stdout
+        assert out.strip().splitlines()[-1] == str(expected), extra
