@@ -16,6 +16,7 @@
 # one, which change only the checkpoint. Data: data/coco/ in MMDetection's
 # layout (annotations/instances_{train,val}2017.json, train2017/, val2017/).
 _base_ = [
+    'mmdet::_base_/models/retinanet_r50_fpn.py',
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py',
@@ -24,15 +25,11 @@ _base_ = [
 custom_imports = dict(imports=['qbheat_mm', 'qbheat_mm.det'], allow_failed_imports=False)
 default_scope = 'mmdet'
 
+# MMDetection's RetinaNet (its head, anchors, losses, assigner and test settings), with
+# the backbone replaced and the FPN fed from the backbone's three outputs.
 model = dict(
-    type='RetinaNet',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
     backbone=dict(
+        _delete_=True,
         type='mmpretrain.MobileFormer',
         arch='294m',
         out_indices=(1, 2, 4),  # strides 8, 16, 32 (the last one the expanded map)
@@ -41,45 +38,7 @@ model = dict(
         # The last checkpoint of `python tools/train.py configs/qbheat_mobileformer_in1k.py`.
         init_cfg=dict(type='StrictPretrained', prefix='auto',
                       checkpoint='work_dirs/qbheat_mobileformer_in1k/epoch_300.pth')),
-    neck=dict(
-        type='FPN',
-        in_channels=[48, 128, 1152],
-        out_channels=256,
-        start_level=0,
-        add_extra_convs='on_input',  # P6, P7 from the stride-32 map
-        num_outs=5),
-    bbox_head=dict(
-        type='RetinaHead',
-        num_classes=80,
-        in_channels=256,
-        stacked_convs=4,
-        feat_channels=256,
-        anchor_generator=dict(
-            type='AnchorGenerator',
-            octave_base_scale=4,
-            scales_per_octave=3,
-            ratios=[0.5, 1.0, 2.0],
-            strides=[8, 16, 32, 64, 128]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[1.0, 1.0, 1.0, 1.0]),
-        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                      loss_weight=1.0),
-        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-    train_cfg=dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4,
-                      min_pos_iou=0, ignore_iof_thr=-1),
-        sampler=dict(type='PseudoSampler'),  # focal loss weighs all anchors
-        allowed_border=-1,
-        pos_weight=-1,
-        debug=False),
-    test_cfg=dict(
-        nms_pre=1000,
-        min_bbox_size=0,
-        score_thr=0.05,
-        nms=dict(type='nms', iou_threshold=0.5),
-        max_per_img=100))
+    neck=dict(in_channels=[48, 128, 1152], start_level=0))  # P6, P7 from the stride-32 map
 
 # CheckedCocoDataset: CocoDataset that stops with the file and field named when the json
 # lacks info / area / iscrowd / bbox, uses unknown category ids or repeats annotation ids.

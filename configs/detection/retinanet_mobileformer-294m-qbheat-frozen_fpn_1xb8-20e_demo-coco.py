@@ -13,6 +13,7 @@
 # Smaller than the COCO recipe where CPU time asks for it: a 64-channel FPN and head with 2
 # convs, AdamW, 20 epochs; score_thr=0 so COCOeval sees every box even from a weak model.
 _base_ = [
+    'mmdet::_base_/models/retinanet_r50_fpn.py',
     'mmdet::_base_/default_runtime.py',
     './_base_/demo-coco_detection.py',
 ]
@@ -23,15 +24,10 @@ default_scope = 'mmdet'
 qbheat_demo_checkpoint = 'work_dirs/qbheat_demo/iter_800.pth'
 max_epochs = 20
 
+# MMDetection's RetinaNet with the backbone replaced and a smaller FPN and head.
 model = dict(
-    type='RetinaNet',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
     backbone=dict(
+        _delete_=True,
         type='mmpretrain.MobileFormer',
         arch='294m',
         out_indices=(1, 2, 4),  # strides 8, 16, 32 (the last one the expanded map)
@@ -39,45 +35,9 @@ model = dict(
         norm_eval=True,
         init_cfg=dict(type='StrictPretrained', checkpoint=qbheat_demo_checkpoint,
                       prefix='auto')),
-    neck=dict(
-        type='FPN',
-        in_channels=[48, 128, 1152],
-        out_channels=64,
-        start_level=0,
-        add_extra_convs='on_input',
-        num_outs=5),
-    bbox_head=dict(
-        type='RetinaHead',
-        num_classes=4,
-        in_channels=64,
-        stacked_convs=2,
-        feat_channels=64,
-        anchor_generator=dict(
-            type='AnchorGenerator',
-            octave_base_scale=4,
-            scales_per_octave=3,
-            ratios=[0.5, 1.0, 2.0],
-            strides=[8, 16, 32, 64, 128]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[1.0, 1.0, 1.0, 1.0]),
-        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                      loss_weight=1.0),
-        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-    train_cfg=dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4,
-                      min_pos_iou=0, ignore_iof_thr=-1),
-        sampler=dict(type='PseudoSampler'),
-        allowed_border=-1,
-        pos_weight=-1,
-        debug=False),
-    test_cfg=dict(
-        nms_pre=1000,
-        min_bbox_size=0,
-        score_thr=0.0,
-        nms=dict(type='nms', iou_threshold=0.5),
-        max_per_img=100))
+    neck=dict(in_channels=[48, 128, 1152], out_channels=64, start_level=0),
+    bbox_head=dict(num_classes=4, in_channels=64, stacked_convs=2, feat_channels=64),
+    test_cfg=dict(score_thr=0.0))
 
 optim_wrapper = dict(
     type='OptimWrapper',
