@@ -23,6 +23,7 @@ from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
 from qbheat_mm import compat
+from qbheat_mm.apis.model_zoo import CONFIG_PREFIX, config_path
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, fill_missing_state,
                                         load_backbone_checkpoint)
 
@@ -30,8 +31,10 @@ __all__ = ['init_model', 'read_config']
 
 
 def read_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
-    """A config (a path, read with its ``custom_imports``, or a Config, copied) with
-    ``cfg_options`` merged in."""
+    """A config (a path, read with its ``custom_imports``; a project config by name,
+    ``qbheat_mm::DIR/NAME.py``; or a Config, copied) with ``cfg_options`` merged in."""
+    if isinstance(config, str) and config.startswith(CONFIG_PREFIX):
+        config = config_path(config)
     if isinstance(config, Config):
         cfg = Config(config.to_dict(), filename=config.filename)
     elif not osp.isfile(config):
