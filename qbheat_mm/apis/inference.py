@@ -24,8 +24,8 @@ from torch import nn
 
 from qbheat_mm import compat
 from qbheat_mm.apis.model_zoo import CONFIG_PREFIX, config_path
-from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, fill_missing_state,
-                                        load_backbone_checkpoint)
+from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, compare_state_dicts,
+                                        fill_missing_state, load_backbone_checkpoint)
 
 __all__ = ['init_model', 'read_config']
 
@@ -60,11 +60,7 @@ def _load_whole_model(model: nn.Module, filename: str) -> None:
     state_dict = dict(checkpoint.get('state_dict', checkpoint))
     fill_missing_state(model, state_dict)
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    mismatched = [f'{k}: {tuple(v.shape)} vs {tuple(expected[k].shape)}'
-                  for k, v in state_dict.items()
-                  if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+    missing, unexpected, mismatched = compare_state_dicts(expected, state_dict)
     if missing or unexpected or mismatched:
         def short(keys):
             return ', '.join(keys[:5]) + (f', ... ({len(keys)} in all)' if len(keys) > 5

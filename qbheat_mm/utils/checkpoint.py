@@ -172,6 +172,18 @@ def fill_missing_state(module: nn.Module, state_dict: dict) -> list[str]:
     return filled
 
 
+def compare_state_dicts(expected: dict, state_dict: dict) -> tuple[list, list, list]:
+    """What keeps ``state_dict`` from loading strictly into a module whose state dict is
+    ``expected``: the missing keys, the unexpected ones and ``'key: shape vs shape'`` for
+    those of another shape."""
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    mismatched = [f'{k}: {tuple(v.shape)} vs {tuple(expected[k].shape)}'
+                  for k, v in state_dict.items()
+                  if k in expected and hasattr(v, 'shape') and v.shape != expected[k].shape]
+    return missing, unexpected, mismatched
+
+
 def _mismatch_message(module: nn.Module, report: LoadReport, strict: bool) -> str:
     lines = [
         f'Checkpoint {report.filename} does not fit {type(module).__name__}: '
@@ -220,12 +232,7 @@ def load_backbone_checkpoint(module: nn.Module, filename: str,
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
     fill_missing_state(module, state_dict)
     expected = module.state_dict()
-
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    mismatched = [f'{k}: {tuple(v.shape)} vs {tuple(expected[k].shape)}'
-                  for k, v in state_dict.items()
-                  if k in expected and v.shape != expected[k].shape]
+    missing, unexpected, mismatched = compare_state_dicts(expected, state_dict)
     loadable = OrderedDict((k, v) for k, v in state_dict.items()
                            if k in expected and v.shape == expected[k].shape)
     report = LoadReport(str(filename), used, len(loadable), len(expected),
