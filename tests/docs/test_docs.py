@@ -369,6 +369,10 @@ FACTS = [
         'README.md': [r'and (\d+\.\d\d) dB \(recursive\)'],
         'docs/en/experiments/control.md': [r'and by (\d+\.\d\d) dB in `recursive`']},
         source=lambda: (_operator_effect('control', 'recursive'), )),
+    Fact('256 px ablation: learned - frozen masked PSNR, block mode (dB)', {
+        'README.md': [r'no: learned - frozen (\d+\.\d\d) dB'],
+        'docs/en/experiments/heat_operator_256px.md': [r'Learned minus frozen is (\d+\.\d\d) dB']},
+        source=lambda: (_operator_effect('heat_operator_256px', 'block'), )),
     Fact('mmcv build time on 2 cores (minutes)', {
         'README.md': [r'compiled ops, about (\d+) minutes on 2 cores'],
         'docs/en/get_started.md': [r'takes about (\d+) minutes on 2 cores'],
