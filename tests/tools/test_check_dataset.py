@@ -165,6 +165,7 @@ print([a is b for a, b in zip(before, after)])
 """
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_importing_the_plugin_leaves_image_loading_alone():
     """The image checks are the project's tools' (load_config installs them, and
     QBHEAT_IMAGE_CHECKS=1 carries them to the processes a run starts): a user's own

@@ -186,6 +186,7 @@ def test_missing_config_is_reported(tmp_path):
         load_ablation_tool().main([str(tmp_path / 'nope.py'), '--work-dir', str(tmp_path)])
 
 
+@pytest.mark.slow  # a tools/train.py process
 def test_a_failed_run_names_itself_its_log_and_the_way_on(tmp_path):
     from qbheat_mm.utils.runs import RunFailed
     tool = load_ablation_tool()

@@ -125,12 +125,14 @@ def frozen():
     return train(freeze_operator=True)
 
 
+@pytest.mark.slow  # two training runs (the module fixtures)
 def test_learned_operator_beats_the_frozen_one(learned, frozen):
     gain = quarter_psnr(learned)['masked'] - quarter_psnr(frozen)['masked']
     assert gain >= MARGIN_DB, f'learned - frozen = {gain:.2f} dB < {MARGIN_DB} dB'
     assert learned.neck.A.abs().max() > 0 and not frozen.neck.A.any()
 
 
+@pytest.mark.slow  # two training runs (the module fixtures)
 def test_each_operator_acts_on_its_own_quarters(learned):
     """A is the horizontal law (right quarter, and the diagonal via (I + B)(I + A)), B
     the vertical one: zeroing one at test time costs its quarters, not the other's."""
