@@ -1,5 +1,5 @@
 # The embedded demo: QB-Heat pre-training of Mobile-Former-294M on photographs that ship
-# inside scikit-image, on the CPU (2 cores, about 5 minutes). Nothing is downloaded.
+# inside scikit-image, on the CPU (2 cores, about 6 minutes). Nothing is downloaded.
 #
 #   python tools/train.py configs/qbheat_mobileformer_demo.py          (what `make demo` runs)
 #
