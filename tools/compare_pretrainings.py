@@ -680,9 +680,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for pre in plan['pretrainings']:
         skip = args.only and pre['name'] not in args.only
         for seed in seeds:
-            here = run_row(plan, pre, seed, work_dir, dry_run=False, report_only=True)
             if (pre['name'], seed) in earlier and not set(row_stages(plan, pre)) <= set(
-                    here['stages']):
+                    run_row(plan, pre, seed, work_dir, False, True)['stages']):
                 print(f"[{pre['name']} seed {seed}] taken from {args.runs_from}")
                 rows.append(earlier[pre['name'], seed])
                 continue

@@ -247,17 +247,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.dry_run:
             print(f'{name}: tools/train.py {args.config} --cfg-options {" ".join(options)}')
             continue
-        if not finished(run_dir) and name in earlier:
+        done = finished(run_dir)
+        if not done and name in earlier:
             run = earlier[name]
             print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB, taken from {args.runs_from} '
                   f"(trained at commit {run.get('commit', 'unknown')})", flush=True)
             runs.append(run)
             continue
-        if not finished(run_dir) and args.report_only:
+        if not done and args.report_only:
             state = ('unfinished' if osp.isdir(run_dir) else 'not started')
             print(f'{name}: {state} in {run_dir}, left out of the table')
             continue
-        if not finished(run_dir):
+        if not done:
             resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
             if osp.isdir(run_dir) and not resume:
                 shutil.rmtree(run_dir)  # interrupted before its first checkpoint
