@@ -85,3 +85,13 @@ def test_cfg_options_and_a_config_object(trained):
     assert model.neck.mode == 'recursive'
     again = init_model(model.cfg)
     assert again.neck.mode == 'recursive' and again.cfg is not model.cfg
+
+
+def test_a_project_config_by_name_and_a_name_that_is_none():
+    model = init_model('qbheat_mm::qbheat/qbheat_mobileformer-294m_1xb16-800i_demo-photos.py')
+    assert model.cfg.filename.endswith('configs/qbheat/qbheat_mobileformer-294m_1xb16-800i_'
+                                       'demo-photos.py')
+    with pytest.raises(FileNotFoundError, match=r"config 'qbheat_mm::qbheat/nope.py' not "
+                       r'found: no .*configs/qbheat/nope.py \(names are relative to the '
+                       r"project's configs/"):
+        init_model('qbheat_mm::qbheat/nope.py')
