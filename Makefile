@@ -52,7 +52,7 @@ ablation-256: setup
 # linear, tran-1 and k-NN probes and frozen-backbone detectors, one table
 # (docs/en/experiments/laptop_comparison.md). Finished stages are kept: rerunning continues.
 compare: setup
-	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop.py \
+	$(PY) tools/compare_pretrainings.py configs/experiments/laptop.py \
 		--work-dir work_dirs/compare_laptop
 
 # The laptop study re-weighted to pre-training: QB-Heat, its frozen-operator control,
@@ -60,7 +60,7 @@ compare: setup
 # linear, tran-1, k-NN and frozen RetinaNet, with k-NN learning curves; about 3.5 hours
 # (docs/en/experiments/laptop_study.md). Finished stages are kept: rerunning continues.
 compare-long: setup
-	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop_long.py \
+	$(PY) tools/compare_pretrainings.py configs/experiments/laptop_long.py \
 		--work-dir work_dirs/compare_laptop_long
 
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
@@ -73,7 +73,7 @@ decoder-ablation: setup
 	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
 		--work-dir work_dirs/decoder_ablation_demo/2x192 $(DEMO_DEFAULT_ROW) \
 		--cfg-options model.decoder.depth=2 model.decoder.embed_dims=192
-	$(PY) tools/compare_pretrainings.py configs/pipelines/laptop_decoder.py \
+	$(PY) tools/compare_pretrainings.py configs/experiments/laptop_decoder.py \
 		--work-dir work_dirs/compare_laptop_decoder
 
 clean-demo:

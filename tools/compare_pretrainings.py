@@ -4,7 +4,7 @@
         [--only NAME ...] [--with NAME ...] [--dry-run] [--report-only]
         [--plan-options k=v ...]
 
-PLAN is a config file (``configs/pipelines/laptop.py``, ``configs/pipelines/paper_in1k.py``)
+PLAN is a config file (``configs/experiments/laptop.py``, ``configs/experiments/paper_in1k.py``)
 with three entries:
 
 - ``pretrainings``: a list of ``dict(name, label, config, cfg_options=[...],
@@ -643,7 +643,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from mmengine.config import DictAction
 
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('plan', help='plan config (configs/pipelines/*.py)')
+    parser.add_argument('plan', help='plan config (configs/experiments/*.py)')
     parser.add_argument('--work-dir', required=True, help='folder for every run and table')
     parser.add_argument('--seeds', nargs='+', type=int, help="default: the plan's `seeds`")
     parser.add_argument('--only', nargs='+', metavar='NAME',

@@ -1,5 +1,5 @@
 # The embedded demo: QB-Heat pre-training of Mobile-Former-294M on photographs that ship
-# inside scikit-image, on the CPU (2 cores, about 5 minutes). Nothing is downloaded.
+# inside scikit-image, on the CPU (2 cores, about 6 minutes). Nothing is downloaded.
 #
 #   python tools/train.py configs/qbheat_mobileformer_demo.py          (what `make demo` runs)
 #
@@ -10,40 +10,13 @@
 # and reconstruction pictures in reconstructions/iter_*.png (also in vis_data/).
 # The model is the full recipe's, at 128 px (a 64 px visible quarter, 2 x 2 feature cells);
 # the optimiser runs a short, hotter schedule suited to a few hundred iterations.
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['../_base_/models/qbheat_mobileformer-294m.py',
+          'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 work_dir = 'work_dirs/qbheat_demo'
 
-# ---- model: the recipe's (qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py), written
-# out in full; tests/configs/test_qbheat_configs.py holds the two equal -------------------
-model = dict(
-    type='QBHeat',
-    encoder_stride=32,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
-    neck=dict(
-        type='HeatExtrapolationNeck',
-        in_channels=1152,
-        proj_channels=None,
-        mode='block'),  # diagonal quarter (I + B)(I + A) z, block's default
-    decoder=dict(
-        type='QBHeatDecoder',
-        in_channels=1152,
-        embed_dims=256,
-        depth=4,
-        num_heads=8,
-        mlp_ratio=4.,
-        scope='quarter'),  # each quarter decoded on its own: no path around A, B
-    head=dict(
-        type='QBHeatHead',
-        norm_pix=True,
-        loss_region='masked',
-        loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+# ---- model: configs/_base_/models/qbheat_mobileformer-294m.py ---------------------
 
 # ---- data ---------------------------------------------------------------------------
 train_pipeline = [

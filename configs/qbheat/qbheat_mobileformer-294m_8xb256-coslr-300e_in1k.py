@@ -6,42 +6,12 @@
 # ours: the paper gives none of these numbers. Data in MMPretrain's ImageNet layout:
 # data/imagenet/{train,val}/ with meta/{train,val}.txt. A held-out slice of ImageNet val
 # is reconstructed every 10 epochs and scored by ReconstructionMetric (PSNR per quadrant).
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['../_base_/models/qbheat_mobileformer-294m.py',
+          'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 
-# ---- model --------------------------------------------------------------------------
-model = dict(
-    type='QBHeat',
-    # One 32 x 32 pixel cell per position of the stride-32 map; QBHeat hands it to the
-    # head as its cell size.
-    encoder_stride=32,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    # The encoder: the backbone without its classification layers; its last output is
-    # the expanded stride-32 map (1152 channels, 4 x 4 for the 128 px visible quarter).
-    backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
-    neck=dict(
-        type='HeatExtrapolationNeck',
-        in_channels=1152,
-        proj_channels=None,  # A, B act on the encoder's own 1152-d features
-        mode='block'),  # diagonal quarter (I + B)(I + A) z, block's default
-    decoder=dict(
-        type='QBHeatDecoder',
-        in_channels=1152,
-        embed_dims=256,
-        depth=4,
-        num_heads=8,
-        mlp_ratio=4.,
-        scope='quarter'),  # each quarter decoded on its own: no path around A, B
-    head=dict(
-        type='QBHeatHead',
-        norm_pix=True,
-        loss_region='masked',
-        loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+# ---- model: configs/_base_/models/qbheat_mobileformer-294m.py ---------------------
 
 # ---- data ---------------------------------------------------------------------------
 dataset_type = 'ImageNet'

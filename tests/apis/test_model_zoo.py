@@ -33,8 +33,8 @@ def test_index_loads_with_mmpretrain_reader_and_names_are_unique(index_models):
     assert len(names) == len(set(names)) == 26
     assert all(name == name.lower() for name in names)
     collections = {m.in_collection for m in index_models}
-    assert collections == {'QB-Heat', 'MoCo-v2 (baseline)', 'Mobile-Former', 'QB-Heat probes',
-                           'Frozen-backbone detection'}
+    assert collections == {'QB-Heat', 'MoCo-v2 (baseline)', 'Mobile-Former',
+                           'Probes (linear, tran-1)', 'Frozen-backbone detection'}
     assert not any(m.weights for m in index_models), 'no checkpoint is published'
     assert all((REPO / m.config).is_file() for m in index_models)
 
@@ -42,11 +42,11 @@ def test_index_loads_with_mmpretrain_reader_and_names_are_unique(index_models):
 def test_results_only_where_measured_and_labelled_laptop_scale(index_models):
     measured = {m.name: m.results for m in index_models if m.results}
     assert set(measured) == {
-        'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos',
+        'linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos',
         'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco'}
     for results in measured.values():
         assert all('laptop scale' in r.dataset for r in results)
-    probe = measured['linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos']
+    probe = measured['linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos']
     assert probe[0].task == 'Image Classification'
     assert probe[0].metrics['Top 1 Accuracy'] == 95.7
 
@@ -58,8 +58,8 @@ def test_downstream_links_name_models_of_the_index(index_models):
     main = next(m for m in index_models
                 if m.name == 'qbheat_mobileformer-294m_8xb256-coslr-300e_in1k')
     assert set(main.data['Downstream']) == {
-        'linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k',
-        'tran1-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k',
+        'linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k',
+        'tran1-probe_mobileformer-294m_8xb128-coslr-90e_in1k',
         'retinanet_mobileformer-294m-qbheat-frozen_fpn_1x_coco',
         'detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco'}
 
@@ -80,7 +80,8 @@ def test_every_config_builds_with_the_stated_parameter_count(index_models):
 def test_list_and_get_model_through_mmpretrain():
     qbheat = mmpretrain.list_models('*qbheat*')
     assert 'qbheat_mobileformer-294m_8xb256-coslr-300e_in1k' in qbheat
-    assert 'linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k' in qbheat
+    assert 'linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k' in mmpretrain.list_models(
+        '*probe_mobileformer*')  # the probes take any pre-training: no 'qbheat' in the name
     assert 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k' in mmpretrain.list_models(
         'mocov2_mobileformer*')
     assert 'resnet50_8xb32_in1k' in mmpretrain.list_models('resnet50_8xb32*')  # theirs too
@@ -88,7 +89,7 @@ def test_list_and_get_model_through_mmpretrain():
     assert type(model).__name__ == 'QBHeat'
     assert type(model.backbone).__name__ == 'MobileFormer'
     probe = mmpretrain.get_model(
-        'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos')
+        'linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos')
     assert type(probe).__name__ == 'ImageClassifier'
 
 

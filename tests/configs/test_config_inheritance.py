@@ -1,7 +1,6 @@
 """How the configs inherit: MMPretrain configs take their runtime from
 ``mmpretrain::_base_/default_runtime.py`` and resolve to the runtime each of them wrote out
-in full before (pinned here value by value), and no config has more than one local
-``_base_`` level."""
+in full before (pinned here value by value); how deep the local inheritance goes."""
 import ast
 from pathlib import Path
 
@@ -50,10 +49,10 @@ RUNTIMES = {
         logger=dict(interval=200),
         checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='accuracy/top1'),
         cudnn_benchmark=True, randomness=dict(seed=None)),
-    'probing/linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py': dict(
+    'probing/linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py': dict(
         checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'),
         cudnn_benchmark=True),
-    'probing/tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py': dict(
+    'probing/tran1-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py': dict(
         logger=dict(interval=10), checkpoint=dict(interval=12, max_keep_ckpts=1)),
 }
 
@@ -101,33 +100,57 @@ def local_bases(path: Path) -> list[Path]:
     return []
 
 
-# configs/pipelines/ holds plans for tools/compare_pretrainings.py, not configs.
-# configs/laptop/ scales recipes down for the laptop comparison: each is the config it
-# shrinks plus a delta, so it may add one level above that config's own one.
-ALL = sorted(p for p in CONFIGS.rglob('*.py')
-             if 'laptop' not in p.parts and 'pipelines' not in p.parts)
-LAPTOP = sorted((CONFIGS / 'laptop').glob('*.py'))
+# configs/experiments/ holds plans for tools/compare_pretrainings.py, not configs.
+ALL = sorted(p for p in CONFIGS.rglob('*.py') if 'experiments' not in p.parts)
+# Pieces (configs/_base_/ and a method folder's _base_/) hold one part of a config (the
+# model, a dataset); a config names them beside its parent.
+PIECES = [p for p in ALL if '_base_' in p.parts]
+RECIPES = [p for p in ALL if '_base_' not in p.parts]
+
+
+def is_piece(path: Path) -> bool:
+    return '_base_' in path.relative_to(CONFIGS).parts
 
 
 def depth(path: Path) -> int:
-    return max([1 + depth(base) for base in local_bases(path)], default=0)
+    """How many local configs lie above this one, pieces not counted."""
+    return max([depth(base) + (not is_piece(base)) for base in local_bases(path)],
+               default=0)
 
 
-@pytest.mark.parametrize('path', ALL, ids=lambda p: str(p.relative_to(CONFIGS)))
-def test_at_most_one_local_base_level(path):
-    for base in local_bases(path):
-        assert local_bases(base) == [], f'{path.name} -> {base.name} -> {local_bases(base)}'
+@pytest.mark.parametrize('path', PIECES, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_pieces_inherit_nothing_local(path):
+    assert local_bases(path) == [], f'{path.name} -> {local_bases(path)}'
 
 
-@pytest.mark.parametrize('path', LAPTOP, ids=lambda p: p.name)
-def test_laptop_configs_add_at_most_one_level(path):
+@pytest.mark.parametrize('path', RECIPES, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_at_most_two_local_config_levels(path):
+    """A recipe stands on pieces and at most one local config; a scaled-down version of a
+    recipe (a shorter schedule, the laptop data) may add one level above it."""
+    assert all(base.exists() for base in local_bases(path)), local_bases(path)
     assert depth(path) <= 2, f'{path.name} inherits {depth(path)} local levels'
 
 
-@pytest.mark.parametrize('path', [p for p in ALL if 'detection' not in p.parts],
+def chain(path: Path) -> list[Path]:
+    """The config and every local file it inherits, nearest first."""
+    return [path] + [p for base in local_bases(path) for p in chain(base)]
+
+
+@pytest.mark.parametrize('path', [p for p in RECIPES if 'detection' not in p.parts],
                          ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_every_mmpretrain_config_inherits_the_mmpretrain_runtime(path):
-    """Directly, or through its one local base (MMDetection configs take MMDetection's)."""
-    text = path.read_text() if not local_bases(path) else local_bases(path)[0].read_text()
-    assert MMPRETRAIN_RUNTIME in text
-    assert 'env_cfg = dict(\n' not in path.read_text(), 'runtime written out again'
+    """Directly, or through the local configs it inherits (MMDetection configs take
+    MMDetection's), and none writes the runtime out again."""
+    assert any(MMPRETRAIN_RUNTIME in p.read_text() for p in chain(path))
+    assert all('env_cfg = dict(\n' not in p.read_text() for p in chain(path)), \
+        'runtime written out again'
+
+
+def test_the_qbheat_model_is_written_once():
+    """The QB-Heat model dict lives in its piece; the recipe and the demo inherit it."""
+    writers = [p for p in ALL if "type='QBHeat'" in p.read_text()]
+    assert writers == [CONFIGS / '_base_' / 'models' / 'qbheat_mobileformer-294m.py']
+    piece = Config.fromfile(str(writers[0])).model.to_dict()
+    for name in ('qbheat/qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py',
+                 'qbheat/qbheat_mobileformer-294m_1xb16-800i_demo-photos.py'):
+        assert Config.fromfile(str(CONFIGS / name)).model.to_dict() == piece

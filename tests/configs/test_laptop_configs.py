@@ -7,8 +7,8 @@ import pytest
 from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
-LAPTOP = REPO / 'configs' / 'laptop'
-PLAN = Config.fromfile(REPO / 'configs' / 'pipelines' / 'laptop.py')
+LAPTOP_DATA = REPO / 'configs' / '_base_' / 'datasets' / 'laptop-objects.py'
+PLAN = Config.fromfile(REPO / 'configs' / 'experiments' / 'laptop.py')
 PRETRAININGS = sorted({p['config'] for p in PLAN.pretrainings if p['config']})
 
 
@@ -19,7 +19,7 @@ def _dataset(loader: dict) -> dict:
 @pytest.mark.parametrize('config', PRETRAININGS)
 def test_pretrainings_share_data_budget_backbone_and_monitor(config):
     cfg = Config.fromfile(REPO / config)
-    reference = Config.fromfile(LAPTOP / '_base_' / 'laptop-objects.py')
+    reference = Config.fromfile(LAPTOP_DATA)
     assert _dataset(cfg.train_dataloader)['type'] == 'LaptopObjectsDataset'
     assert _dataset(cfg.train_dataloader)['split'] == 'train'
     assert set(_dataset(cfg.train_dataloader)) == {'type', 'split', 'pipeline'}  # defaults
@@ -64,7 +64,7 @@ def test_evaluations_need_a_checkpoint_and_score_the_plan_metric(evaluation):
 
 
 def test_the_decoder_plan_changes_only_the_decoder_of_the_qbheat_row():
-    """configs/pipelines/laptop_decoder.py: the laptop plan's evaluations, launcher and
+    """configs/experiments/laptop_decoder.py: the laptop plan's evaluations, launcher and
     seeds; its rows are the laptop QB-Heat config with decoder overrides only, and each
     builds a decoder of that depth and width."""
     import copy
@@ -76,7 +76,7 @@ def test_the_decoder_plan_changes_only_the_decoder_of_the_qbheat_row():
 
     train_tool = load_tool('train.py')
 
-    decoder_plan = Config.fromfile(REPO / 'configs' / 'pipelines' / 'laptop_decoder.py')
+    decoder_plan = Config.fromfile(REPO / 'configs' / 'experiments' / 'laptop_decoder.py')
     for key in ('evaluations', 'launcher', 'seeds'):
         assert decoder_plan[key] == PLAN[key], key
     qbheat = {p['name']: p for p in PLAN.pretrainings}['qbheat']['config']

@@ -23,12 +23,12 @@ from qbheat_mm.utils.checkpoint import CheckpointMismatchError
 REPO = Path(__file__).resolve().parents[2]
 PROBING = REPO / 'configs' / 'probing'
 IN1K = {
-    'linear': PROBING / 'linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py',
-    'tran1': PROBING / 'tran1-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py',
+    'linear': PROBING / 'linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py',
+    'tran1': PROBING / 'tran1-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py',
 }
 DEMO = {
-    'linear': PROBING / 'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py',
-    'tran1': PROBING / 'tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py',
+    'linear': PROBING / 'linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py',
+    'tran1': PROBING / 'tran1-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py',
 }
 ALL = [*IN1K.values(), *DEMO.values()]
 # Mobile-Former-26M: expanded map of 6 x 96 = 576 channels, 3 tokens of 128.

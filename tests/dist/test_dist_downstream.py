@@ -22,7 +22,7 @@ from dist_helpers import (BATCH, NPROC, REPO, TOOLS, TRAIN_IMAGES, assert_ranks_
 pytestmark = pytest.mark.dist
 
 PROBE_CONFIG = (REPO / 'configs' / 'probing' /
-                'linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py')
+                'linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py')
 RETINANET_CONFIG = (REPO / 'configs' / 'detection' /
                     'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py')
 TINY_COCO = dict(num_train=TRAIN_IMAGES, num_val=4, image_size=(64, 80),

@@ -36,8 +36,13 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / 'docs' / 'en'
 README = REPO / 'README.md'
 README_MAX_LINES = 250
+# Each folder of configs (a method, the probes, the detectors, the experiment plans) has a
+# README.md with its table, as OpenMMLab's config folders do.
+CONFIG_FOLDERS = sorted(p for p in (REPO / 'configs').iterdir()
+                        if p.is_dir() and p.name != '_base_')
 DOC_FILES = [README] + sorted(p for p in (REPO / 'docs').rglob('*.md')
-                              if 'results' not in p.relative_to(REPO / 'docs').parts)
+                              if 'results' not in p.relative_to(REPO / 'docs').parts) + [
+    folder / 'README.md' for folder in CONFIG_FOLDERS]
 # Top-level entries a path named in the docs may start with (the repository's own files).
 REPO_ROOTS = ('configs/', 'tools/', 'scripts/', 'tests/', 'qbheat_mm/', 'metafiles/', 'docs/',
               '.ci/')
@@ -283,7 +288,7 @@ def test_named_configs_build(config):
     from qbheat_mm.apis import init_model
 
     assert (REPO / config).is_file(), f'{config} does not exist'
-    if '/_base_/' in config or config.startswith('configs/pipelines/'):
+    if '/_base_/' in config or config.startswith('configs/experiments/'):
         Config.fromfile(REPO / config)  # a fragment or a plan: it loads; no model of its own
         return
     try:
@@ -337,7 +342,7 @@ class Fact(NamedTuple):
 
 
 def _demo_probe():
-    return _metafile_model('linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos')
+    return _metafile_model('linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos')
 
 
 def _demo_retinanet():
@@ -506,6 +511,15 @@ def test_every_page_is_in_the_docs_index():
               for t in LINK.findall(read(index)) if not re.match(r'[a-z]+:', t)}
     orphans = sorted(rel(p) for p in DOCS.rglob('*.md') if p != index and p not in linked)
     assert not orphans, f'pages missing from docs/en/index.md: {orphans}'
+
+
+@pytest.mark.parametrize('folder', CONFIG_FOLDERS, ids=lambda p: p.name)
+def test_every_config_folder_has_a_readme_that_lists_its_configs(folder):
+    readme = folder / 'README.md'
+    assert readme.is_file(), f'{rel(folder)} has no README.md (a table of its configs)'
+    linked = {t.partition('#')[0] for t in LINK.findall(read(readme))}
+    unlisted = sorted(p.name for p in folder.glob('*.py') if p.name not in linked)
+    assert not unlisted, f'{rel(readme)} does not list: {unlisted}'
 
 
 def test_readme_stays_short():

@@ -12,8 +12,8 @@ from mmengine.config import Config
 from tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-LAPTOP_PLAN = REPO / 'configs' / 'pipelines' / 'laptop.py'
-PAPER_PLAN = REPO / 'configs' / 'pipelines' / 'paper_in1k.py'
+LAPTOP_PLAN = REPO / 'configs' / 'experiments' / 'laptop.py'
+PAPER_PLAN = REPO / 'configs' / 'experiments' / 'paper_in1k.py'
 
 
 def _tiny_detectors():
@@ -260,7 +260,7 @@ def test_missing_results_are_named(tmp_path):
         tool._knn_value(str(tmp_path), ev)
 
 
-LONG_PLAN = REPO / 'configs' / 'pipelines' / 'laptop_long.py'
+LONG_PLAN = REPO / 'configs' / 'experiments' / 'laptop_long.py'
 
 
 def write_scalars(work_dir: Path, records: list[dict]) -> None:

@@ -5,7 +5,7 @@
         [--allow-pickle] [--launcher ...]
 
 CONFIG is a k-NN config (``model.type='KNNClassifier'``, e.g.
-``configs/laptop/knn_mobileformer-294m_laptop-objects.py``): the backbone embeds the
+``configs/knn/knn_mobileformer-294m_laptop-objects.py``): the backbone embeds the
 labelled bank and the test images (last map, global-average pooled), each test image takes
 the weighted vote of its ``k`` most cosine-similar bank images (weights
 ``exp(cos / temperature)``) and MMPretrain's ``Accuracy`` scores the votes. CKPT (a
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
     if cfg.model.get('type') != 'KNNClassifier':
         raise ValueError(f'{args.config} is not a k-NN config: its model is '
                          f'{cfg.model.get("type")!r}, not KNNClassifier (see '
-                         'configs/laptop/knn_mobileformer-294m_laptop-objects.py)')
+                         'configs/knn/knn_mobileformer-294m_laptop-objects.py)')
     if args.checkpoint is not None:
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')

@@ -62,11 +62,11 @@ def test_bad_settings_are_named():
 
 def test_knn_eval_refuses_a_config_that_is_not_knn(tmp_path):
     tool = load_tool('analysis/knn_eval.py')
-    config = 'configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'
+    config = 'configs/probing/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py'
     with pytest.raises(ValueError, match='not a k-NN config'):
         tool.main([config, '--random', '--work-dir', str(tmp_path)])
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
-        tool.main(['configs/laptop/knn_mobileformer-294m_laptop-objects.py', '--checkpoint',
+        tool.main(['configs/knn/knn_mobileformer-294m_laptop-objects.py', '--checkpoint',
                    str(tmp_path / 'nope.pth'), '--work-dir', str(tmp_path)])
 
 

@@ -4,9 +4,9 @@
 # (a pre-training checkpoint or an extracted backbone); the random control is
 # --cfg-options model.backbone.init_cfg=None.
 #
-#   python tools/train.py configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
+#   python tools/train.py configs/probing/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CKPT
-_base_ = '../probing/linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py'
+_base_ = './linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py'
 
 work_dir = None
 model = dict(data_preprocessor=dict(num_classes=16), head=dict(num_classes=16))

@@ -4,22 +4,22 @@
 # COCO's mAP fraction into AP in percent.
 linear = dict(
     name='linear', label='linear top-1', metric='accuracy/top1',
-    config='configs/laptop/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py')
+    config='configs/probing/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py')
 tran1 = dict(
     name='tran1', label='tran-1 top-1', metric='accuracy/top1',
-    config='configs/laptop/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py')
+    config='configs/probing/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py')
 knn = dict(
     name='knn', label='k-NN top-1', metric='accuracy/top1', kind='knn',
-    config='configs/laptop/knn_mobileformer-294m_laptop-objects.py')
+    config='configs/knn/knn_mobileformer-294m_laptop-objects.py')
 retinanet = dict(
     name='retinanet', label='RetinaNet AP', metric='coco/bbox_mAP', scale=100,
-    config='configs/laptop/retinanet_mobileformer-294m-frozen_fpn_1xb8-6e_demo-coco.py')
+    config='configs/detection/retinanet_mobileformer-294m-frozen_fpn_1xb8-6e_demo-coco.py')
 detr = dict(
     name='detr', label='DETR AP', metric='coco/bbox_mAP', scale=100,
-    config='configs/laptop/detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py')
+    config='configs/detection/detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py')
 cond_detr = dict(
     name='cond_detr', label='Cond. DETR AP', metric='coco/bbox_mAP', scale=100,
-    config='configs/laptop/conditional-detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py')
+    config='configs/detection/conditional-detr_mobileformer-294m-frozen_1xb8-10e_demo-coco.py')
 # DETR did not learn in the laptop comparison's budget (at most 1.4 AP): later plans run
 # it only on request (`--with detr`).
 detr_optional = dict(detr, optional=True)

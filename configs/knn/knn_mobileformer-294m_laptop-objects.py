@@ -3,9 +3,9 @@
 # training images (un-augmented) as the bank and the 256 val images as the queries.
 # Nothing trains: one pass over 1,024 images, the fastest sanity check of a checkpoint.
 #
-#   python tools/analysis/knn_eval.py configs/laptop/knn_mobileformer-294m_laptop-objects.py \
+#   python tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_laptop-objects.py \
 #       --checkpoint CKPT            (or --random for the random-init control)
-_base_ = '../knn/knn_mobileformer-294m_in1k.py'
+_base_ = './knn_mobileformer-294m_in1k.py'
 
 work_dir = None
 laptop_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]  # 128 px already

@@ -2,11 +2,11 @@
 # model and optimiser (configs/qbheat/...demo-photos.py, itself the ImageNet recipe's
 # model at 128 px) on the laptop objects' training split, 120 iterations of 16 images,
 # with the k-NN monitor. The frozen-operator control is this config with
-# --cfg-options model.neck.freeze_operator=True (configs/pipelines/laptop.py does that).
+# --cfg-options model.neck.freeze_operator=True (configs/experiments/laptop.py does that).
 #
-#   python tools/train.py configs/laptop/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py
-_base_ = ['../qbheat/qbheat_mobileformer-294m_1xb16-800i_demo-photos.py',
-          './_base_/laptop-objects.py']
+#   python tools/train.py configs/qbheat/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py
+_base_ = ['./qbheat_mobileformer-294m_1xb16-800i_demo-photos.py',
+          '../_base_/datasets/laptop-objects.py']
 
 work_dir = None  # tools/train.py: work_dirs/<config name> unless --work-dir
 

@@ -1,5 +1,5 @@
-# Shared by the laptop-scale comparison (configs/laptop/, run by tools/compare_pretrainings.py
-# with configs/pipelines/laptop.py): the budget every pre-training gets and the k-NN monitor.
+# Shared by the laptop-scale comparison (the *_laptop-objects configs, run by tools/compare_pretrainings.py
+# with configs/experiments/laptop.py): the budget every pre-training gets and the k-NN monitor.
 #
 # The data is LaptopObjectsDataset (qbheat_mm/datasets/laptop_objects.py): 16 objects cut
 # from scikit-image's bundled photographs, pasted rotated and scaled on texture
@@ -33,7 +33,7 @@ laptop_knn_monitor = dict(
         type='LaptopObjectsDataset', split='val',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])))
 
-# The longer laptop study (configs/pipelines/laptop_long.py, `make compare-long`): every
+# The longer laptop study (configs/experiments/laptop_long.py, `make compare-long`): every
 # pre-training gets the same wall-clock budget instead of the same iterations, on a pool
 # of 8,192 training images (512 per class, generated with another seed into
 # data/laptop_objects_pool/, so no probe or k-NN image is among them), large enough that

@@ -2,7 +2,7 @@
 # 128 px crop comes from, on the frozen backbone of the demo QB-Heat pre-training.
 #
 #   python tools/train.py configs/qbheat_mobileformer_demo.py        # -> work_dirs/qbheat_demo
-#   python tools/train.py configs/probing/linear-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py \
+#   python tools/train.py configs/probing/linear-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_demo/iter_800.pth
 #
 # Control (the same probe on a randomly initialised backbone, Mobile-Former's reference

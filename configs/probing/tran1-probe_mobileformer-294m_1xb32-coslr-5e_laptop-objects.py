@@ -3,9 +3,9 @@
 # of 128 px): the demo tran-1 probe for 5 epochs. The checkpoint is required; the random
 # control is --cfg-options model.backbone.init_cfg=None.
 #
-#   python tools/train.py configs/laptop/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
+#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CKPT
-_base_ = '../probing/tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py'
+_base_ = './tran1-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py'
 
 work_dir = None
 model = dict(data_preprocessor=dict(num_classes=16), head=dict(num_classes=16))

@@ -6,8 +6,8 @@
 # learning down in a run this short), AdamW lr 1e-3, weight decay 0.05, 12-iteration
 # warm-up and cosine. Validation (top-1 on the val split) at the end.
 #
-#   python tools/train.py configs/laptop/supervised_mobileformer-294m_1xb16-120i_laptop-objects.py
-_base_ = ['../mobileformer/mobileformer-294m_8xb128_in1k.py', './_base_/laptop-objects.py']
+#   python tools/train.py configs/mobileformer/mobileformer-294m_1xb16-120i_laptop-objects.py
+_base_ = ['./mobileformer-294m_8xb128_in1k.py', '../_base_/datasets/laptop-objects.py']
 
 model = dict(
     data_preprocessor=dict(num_classes=16),

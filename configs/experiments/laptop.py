@@ -1,6 +1,6 @@
 # The paper's comparison at laptop scale (2 CPU cores, nothing downloaded), run by
 #
-#   python tools/compare_pretrainings.py configs/pipelines/laptop.py --work-dir work_dirs/compare_laptop
+#   python tools/compare_pretrainings.py configs/experiments/laptop.py --work-dir work_dirs/compare_laptop
 #   make compare                                                        (the same)
 #
 # Five backbones, all Mobile-Former-294M: QB-Heat, QB-Heat with A and B frozen at zero (the
@@ -15,14 +15,14 @@ title = 'Mobile-Former-294M pre-trainings at laptop scale (laptop objects, demo 
 
 pretrainings = [
     dict(name='qbheat', label='QB-Heat',
-         config='configs/laptop/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py'),
+         config='configs/qbheat/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py'),
     dict(name='qbheat_frozen_op', label='QB-Heat, A = B = 0 frozen',
-         config='configs/laptop/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py',
+         config='configs/qbheat/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py',
          cfg_options=['model.neck.freeze_operator=True']),
     dict(name='mocov2', label='MoCo-v2',
-         config='configs/laptop/mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py'),
+         config='configs/mocov2/mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py'),
     dict(name='supervised', label='supervised (laptop labels)',
-         config='configs/laptop/supervised_mobileformer-294m_1xb16-120i_laptop-objects.py'),
+         config='configs/mobileformer/mobileformer-294m_1xb16-120i_laptop-objects.py'),
     dict(name='random', label='random init', config=None),
 ]
 evaluations = [{{_base_.linear}}, {{_base_.tran1}}, {{_base_.knn}}, {{_base_.retinanet}},

@@ -1,9 +1,9 @@
 # The laptop study re-weighted to pre-training (2 CPU cores, nothing downloaded), run by
 #
-#   python tools/compare_pretrainings.py configs/pipelines/laptop_long.py --work-dir work_dirs/compare_laptop_long
+#   python tools/compare_pretrainings.py configs/experiments/laptop_long.py --work-dir work_dirs/compare_laptop_long
 #   make compare-long                                                        (the same)
 #
-# The laptop comparison (configs/pipelines/laptop.py) gave every pre-training 120
+# The laptop comparison (configs/experiments/laptop.py) gave every pre-training 120
 # iterations, 1.5-3 minutes, and spent about an hour evaluating them. Here the budget
 # goes to what is compared: every pre-training gets the same 15 minutes of training
 # (a calibration stage times its step on this machine and sets its iterations; the
@@ -18,17 +18,17 @@ _base_ = './_base_/laptop_evaluations.py'
 title = 'Mobile-Former-294M pre-trainings, 15 minutes each (laptop objects pool, demo COCO)'
 budget_minutes = 15
 
-_pool = 'configs/laptop/{}_mobileformer-294m_1xb16-15min_laptop-objects-pool.py'
+_qbheat = 'configs/qbheat/qbheat_mobileformer-294m_1xb16-15min_laptop-objects-pool.py'
 pretrainings = [
-    dict(name='qbheat', label='QB-Heat', config=_pool.format('qbheat'),
-         minutes=budget_minutes),
-    dict(name='qbheat_frozen_op', label='QB-Heat, A = B = 0 frozen',
-         config=_pool.format('qbheat'), cfg_options=['model.neck.freeze_operator=True'],
-         minutes=budget_minutes),
-    dict(name='mocov2', label='MoCo-v2', config=_pool.format('mocov2'),
+    dict(name='qbheat', label='QB-Heat', config=_qbheat, minutes=budget_minutes),
+    dict(name='qbheat_frozen_op', label='QB-Heat, A = B = 0 frozen', config=_qbheat,
+         cfg_options=['model.neck.freeze_operator=True'], minutes=budget_minutes),
+    dict(name='mocov2', label='MoCo-v2',
+         config='configs/mocov2/mocov2_mobileformer-294m_1xb16-15min_laptop-objects-pool.py',
          minutes=budget_minutes),
     dict(name='supervised', label='supervised (laptop labels)',
-         config=_pool.format('supervised'), minutes=budget_minutes),
+         config='configs/mobileformer/mobileformer-294m_1xb16-15min_laptop-objects-pool.py',
+         minutes=budget_minutes),
     dict(name='random', label='random init', config=None),
 ]
 evaluations = [{{_base_.linear}}, {{_base_.tran1}}, {{_base_.knn}}, {{_base_.retinanet}},

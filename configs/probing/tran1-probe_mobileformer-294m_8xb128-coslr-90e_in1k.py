@@ -4,7 +4,7 @@
 # tokens: Linear 1152 -> 512, one pre-LN transformer block (8 heads, MLP ratio 4), mean
 # pool, LayerNorm, Linear -> 1000. AdamW, 90 epochs.
 #
-#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py \
+#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat/epoch_300.pth
 #
 # Every backbone key must load, or the run stops listing the missing / unexpected keys.

@@ -2,7 +2,7 @@
 # protocol): frozen backbone with BN in eval mode, global average pool of the expanded
 # 7 x 7 x 1152 map, BatchNorm without affine, linear classifier; LARS, 90 epochs.
 #
-#   python tools/train.py configs/probing/linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py \
+#   python tools/train.py configs/probing/linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat/epoch_300.pth
 #
 # The checkpoint may be the full pre-training checkpoint or the output of

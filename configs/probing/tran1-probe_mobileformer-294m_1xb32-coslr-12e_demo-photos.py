@@ -3,7 +3,7 @@
 # 128 px the expanded map has 4 x 4 cells, so the transformer block sees 16 tokens.
 #
 #   python tools/train.py configs/qbheat_mobileformer_demo.py        # -> work_dirs/qbheat_demo
-#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m-qbheat_1xb32-coslr-12e_demo-photos.py \
+#   python tools/train.py configs/probing/tran1-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/qbheat_demo/iter_800.pth
 #
 # Control (the same probe on a randomly initialised backbone, Mobile-Former's reference

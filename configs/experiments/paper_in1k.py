@@ -6,8 +6,8 @@
 # through tools/dist_train.sh (tools/torchrun.sh for the k-NN); for slurm add
 # --plan-options launcher.type=slurm launcher.partition=PARTITION.
 #
-#   python tools/compare_pretrainings.py configs/pipelines/paper_in1k.py --work-dir work_dirs/compare_in1k --dry-run
-#   python tools/compare_pretrainings.py configs/pipelines/paper_in1k.py --work-dir work_dirs/compare_in1k
+#   python tools/compare_pretrainings.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k --dry-run
+#   python tools/compare_pretrainings.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k
 #
 # Data: data/imagenet (MMPretrain's layout) and data/coco (MMDetection's), see
 # docs/en/user_guides/datasets.md.
@@ -26,10 +26,10 @@ pretrainings = [
 ]
 evaluations = [
     dict(name='linear', label='linear top-1', metric='accuracy/top1',
-         config='configs/probing/linear-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py'),
+         config='configs/probing/linear-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py'),
     # a random map is tiny and nearly constant: the paper's head needs standardised input
     dict(name='tran1', label='tran-1 top-1', metric='accuracy/top1',
-         config='configs/probing/tran1-probe_mobileformer-294m-qbheat_8xb128-coslr-90e_in1k.py',
+         config='configs/probing/tran1-probe_mobileformer-294m_8xb128-coslr-90e_in1k.py',
          random_cfg_options=['model.head.norm_input=True']),
     dict(name='knn', label='k-NN top-1', metric='accuracy/top1', kind='knn',
          config='configs/knn/knn_mobileformer-294m_in1k.py'),

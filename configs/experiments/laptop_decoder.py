@@ -1,7 +1,7 @@
 # Does a lighter QB-Heat decoder cost quality? The laptop-scale comparison's evaluations
-# (configs/pipelines/laptop.py) for QB-Heat pre-trained with three decoders, run by
+# (configs/experiments/laptop.py) for QB-Heat pre-trained with three decoders, run by
 #
-#   python tools/compare_pretrainings.py configs/pipelines/laptop_decoder.py \
+#   python tools/compare_pretrainings.py configs/experiments/laptop_decoder.py \
 #       --work-dir work_dirs/compare_laptop_decoder
 #
 # The default decoder (4 blocks x 256 wide) against two that take about 40 % of its
@@ -11,7 +11,7 @@ _base_ = './laptop.py'
 
 title = 'QB-Heat decoder size at laptop scale (Mobile-Former-294M, laptop objects, demo COCO)'
 
-_qbheat = 'configs/laptop/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py'
+_qbheat = 'configs/qbheat/qbheat_mobileformer-294m_1xb16-120i_laptop-objects.py'
 pretrainings = [
     dict(name='qbheat', label='QB-Heat, decoder 4 x 256 (default)', config=_qbheat),
     dict(name='qbheat_dec2x192', label='QB-Heat, decoder 2 x 192', config=_qbheat,

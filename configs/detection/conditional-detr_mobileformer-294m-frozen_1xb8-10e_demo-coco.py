@@ -1,12 +1,12 @@
 # Frozen-backbone Conditional DETR (Meng et al. 2021; MMDetection's ConditionalDETR) on the
 # demo COCO set at laptop scale: the DETR-family stand-in of the laptop comparison, since
 # plain DETR barely learns in a laptop budget. The laptop DETR (the demo DETR for 10
-# epochs, configs/laptop/detr_...) with MMDetection's Conditional-DETR changes
+# epochs, configs/detection/detr_...) with MMDetection's Conditional-DETR changes
 # (conditional cross-attention, sigmoid focal classification loss and matching cost);
 # same backbone, depth, queries and schedule. The width is 256,
 # not 128: MMDetection's Conditional DETR builds its reference-point sine embedding with
 # 128 frequencies per coordinate, so it only works at embed_dims = 256.
-_base_ = '../detection/detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py'
+_base_ = './detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py'
 
 work_dir = None
 train_cfg = dict(max_epochs=10, val_interval=10)  # as the laptop DETR

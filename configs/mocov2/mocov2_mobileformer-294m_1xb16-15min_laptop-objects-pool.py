@@ -1,11 +1,11 @@
 # MoCo-v2 pre-training of Mobile-Former-294M for the longer laptop study: the laptop
 # comparison's config (mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py) on the
 # 8,192-image pool, for a wall-clock budget instead of 120 iterations. The plan
-# (configs/pipelines/laptop_long.py, `make compare-long`) times the step on the machine
+# (configs/experiments/laptop_long.py, `make compare-long`) times the step on the machine
 # it runs on and sets train_cfg.max_iters to fill 15 minutes; run alone, it trains the
 # 1,000 iterations below. The learning rate decays over whatever max_iters is.
 #
-#   python tools/train.py configs/laptop/mocov2_mobileformer-294m_1xb16-15min_laptop-objects-pool.py
+#   python tools/train.py configs/mocov2/mocov2_mobileformer-294m_1xb16-15min_laptop-objects-pool.py
 _base_ = './mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py'
 
 train_dataloader = dict(dataset={{_base_.laptop_pool_dataset}})

@@ -5,9 +5,9 @@
 # keys (the recipe's 65,536 would be mostly empty or stale), key-encoder momentum 0.99
 # (0.999 barely moves it in 120 steps), lr 0.03 with a 12-iteration warm-up and cosine.
 #
-#   python tools/train.py configs/laptop/mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py
-_base_ = ['../mocov2/mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py',
-          './_base_/laptop-objects.py']
+#   python tools/train.py configs/mocov2/mocov2_mobileformer-294m_1xb16-120i_laptop-objects.py
+_base_ = ['./mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py',
+          '../_base_/datasets/laptop-objects.py']
 
 model = dict(queue_len=512, momentum=0.01)  # MMPretrain's EMA convention: 1 - 0.99
 
