@@ -1,4 +1,5 @@
-"""The peer comparison: every peer is MMPretrain's own model, timed side by side."""
+"""The step task: every peer is MMPretrain's own model, timed side by side; the timing
+and memory primitives every task uses."""
 import json
 import math
 
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 import qbheat_mm  # noqa: F401  (registration)
-from qbheat_mm.apis.benchmark import PEERS, build_peer, compare_peers
-from qbheat_mm.utils.benchmark import step_memory_mb, time_interleaved
+from qbheat_mm.benchmark import PEERS, StepBenchmark, build_peer, step_memory_mb, \
+    time_interleaved
 from tool_loader import load_tool
 
 CPU = torch.device('cpu')
@@ -60,7 +61,8 @@ def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type
 
 @pytest.mark.slow  # full-size steps of every peer (MAE's ViT-B, SparK's ResNet-50)
 def test_comparison_times_every_peer_with_finite_positive_numbers():
-    result = compare_peers(list(PEERS), img_size=64, batch_size=2, rounds=2, warmup=1)
+    result = StepBenchmark(list(PEERS), img_sizes=[64], batch_sizes=[2], rounds=2,
+                           warmup=1).run()
     rows = result['rows']
     parts = {f'{n}:{p}' for n in ('qbheat', 'qbheat_lightdec') for p in ('neck', 'decoder')}
     assert set(rows) == set(PEERS) | {'floor'} | parts  # parts of QB-Heat on Mobile-Former
@@ -96,29 +98,35 @@ def test_comparison_times_every_peer_with_finite_positive_numbers():
 
 def test_comparison_needs_qbheat_and_known_peers():
     with pytest.raises(ValueError, match='must include "qbheat"'):
-        compare_peers(['mocov2'], img_size=64, batch_size=2, rounds=1)
+        StepBenchmark(['mocov2'])
+    with pytest.raises(ValueError, match="unknown peer 'simclr'"):
+        StepBenchmark(['qbheat', 'simclr'])
     with pytest.raises(ValueError, match="unknown peer 'simclr'"):
         build_peer('simclr', 64, 2)
 
 
-def test_tool_compare_and_scaling_write_json(tmp_path, capsys):
+def test_tool_step_and_grid_write_results(tmp_path, capsys):
     tool = load_tool('benchmark.py')
-    out = tmp_path / 'compare.json'
-    tool.main(['--compare', '--peers', 'qbheat', 'mocov2', '--img-size', '64',
+    work = tmp_path / 'step'
+    tool.main(['--task', 'step', '--peers', 'qbheat', 'mocov2', '--img-size', '64',
                '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--optimizer',
-               'fused', '--json', str(out)])
+               'fused', '--work-dir', str(work)])
     printed = capsys.readouterr().out
     assert '| MoCo-v2 | Mobile-Former-294M |' in printed and 'encoder floor' in printed
-    saved = json.loads(out.read_text())
+    saved = json.loads((work / 'results.json').read_text())
     assert saved['setting']['optimizer_impl'] == 'fused'
-    assert saved['setting']['torch'] == torch.__version__
+    assert saved['provenance']['environment']['torch'] == torch.__version__
+    assert saved['provenance']['command'].startswith('tools/benchmark.py --task step')
     assert saved['rows']['mocov2']['ms'] > 0
+    markdown = (work / 'results.md').read_text()
+    assert markdown.startswith('# QB-Heat against its peers') and '| MoCo-v2 |' in markdown
 
-    out = tmp_path / 'scaling.json'
-    tool.main(['--compare', '--scaling', '--peers', 'qbheat', '--sizes', '64', '128',
-               '--batch-sizes', '2', '--rounds', '1', '--device', 'cpu', '--json', str(out)])
+    work = tmp_path / 'grid'
+    tool.main(['--task', 'step', '--peers', 'qbheat', '--img-size', '64', '128',
+               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--work-dir',
+               str(work)])
     printed = capsys.readouterr().out
     assert '| 64 | 2 |' in printed and '| 128 | 2 |' in printed
-    table = json.loads(out.read_text())['scaling']
-    assert [(e['img_size'], e['batch_size']) for e in table] == [(64, 2), (128, 2)]
-    assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in table)
+    grid = json.loads((work / 'results.json').read_text())['grid']
+    assert [(e['img_size'], e['batch_size']) for e in grid] == [(64, 2), (128, 2)]
+    assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in grid)

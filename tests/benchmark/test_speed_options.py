@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from qbheat_mm.apis.benchmark import OPTIMIZER_IMPLS, peer_step
+from qbheat_mm.benchmark import OPTIMIZER_IMPLS, peer_step
 
 
 def _losses_after_steps(tiny_qbheat, step_options: dict, steps: int = 2) -> tuple:
