@@ -32,27 +32,24 @@ env: setup
 # visible one, so the learned operator must beat the frozen one; A, B learned and frozen,
 # block and recursive, two seeds, about 40 minutes (docs/en/experiments/control.md).
 control: setup
-	$(PY) tools/analysis/heat_ablation.py configs/qbheat/qbheat_mobileformer-294m_1xb16-600i_heat-control.py \
-		--work-dir work_dirs/heat_control --scopes quarter --seeds 0 1
+	$(PY) tools/run_experiment.py configs/experiments/heat_control.py --work-dir work_dirs/heat_control
 
 # Does the learned heat operator help? {quarter, global decoder} x {A, B learned, frozen}
 # x {block, recursive} on the demo, two seeds (docs/en/experiments/heat_operator_ablation.md).
 ablation: setup
-	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
-		--work-dir work_dirs/heat_ablation_demo --seeds 0 1
+	$(PY) tools/run_experiment.py configs/experiments/heat_operator_demo.py --work-dir work_dirs/heat_ablation_demo
 
 # The same question at the recipe's 256 px, made decisive: the default decoder in block
 # mode, A, B learned and frozen, three seeds, 2,400 iterations each (the PSNR curve shows
 # it has stopped rising); about 2.5 hours (docs/en/experiments/heat_operator_256px.md).
 ablation-256: setup
-	$(PY) tools/analysis/heat_ablation.py configs/qbheat/qbheat_mobileformer-294m_1xb8-2400i_demo-photos-256px.py \
-		--work-dir work_dirs/heat_ablation_256px --scopes quarter --modes block --seeds 0 1 2
+	$(PY) tools/run_experiment.py configs/experiments/heat_operator_256px.py --work-dir work_dirs/heat_ablation_256px
 
 # The paper's comparison at laptop scale: five Mobile-Former-294M pre-trainings through
 # linear, tran-1 and k-NN probes and frozen-backbone detectors, one table
 # (docs/en/experiments/laptop_comparison.md). Finished stages are kept: rerunning continues.
 compare: setup
-	$(PY) tools/compare_pretrainings.py configs/experiments/laptop.py \
+	$(PY) tools/run_experiment.py configs/experiments/laptop.py \
 		--work-dir work_dirs/compare_laptop
 
 # The laptop study re-weighted to pre-training: QB-Heat, its frozen-operator control,
@@ -60,20 +57,19 @@ compare: setup
 # linear, tran-1, k-NN and frozen RetinaNet, with k-NN learning curves; about 3.5 hours
 # (docs/en/experiments/laptop_study.md). Finished stages are kept: rerunning continues.
 compare-long: setup
-	$(PY) tools/compare_pretrainings.py configs/experiments/laptop_long.py \
+	$(PY) tools/run_experiment.py configs/experiments/laptop_long.py \
 		--work-dir work_dirs/compare_laptop_long
 
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
 # masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations
 # with three decoder sizes (docs/en/experiments/decoder_ablation.md).
-DEMO_DEFAULT_ROW := --scopes quarter --operators learned --modes block --seeds 0 1
 decoder-ablation: setup
-	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
-		--work-dir work_dirs/decoder_ablation_demo/4x256 $(DEMO_DEFAULT_ROW)
-	$(PY) tools/analysis/heat_ablation.py configs/qbheat_mobileformer_demo.py \
-		--work-dir work_dirs/decoder_ablation_demo/2x192 $(DEMO_DEFAULT_ROW) \
-		--cfg-options model.decoder.depth=2 model.decoder.embed_dims=192
-	$(PY) tools/compare_pretrainings.py configs/experiments/laptop_decoder.py \
+	$(PY) tools/run_experiment.py configs/experiments/decoder_demo.py \
+		--work-dir work_dirs/decoder_ablation_demo/4x256
+	$(PY) tools/run_experiment.py configs/experiments/decoder_demo.py \
+		--work-dir work_dirs/decoder_ablation_demo/2x192 \
+		--plan-options "cfg_options=['model.decoder.depth=2','model.decoder.embed_dims=192']"
+	$(PY) tools/run_experiment.py configs/experiments/laptop_decoder.py \
 		--work-dir work_dirs/compare_laptop_decoder
 
 clean-demo:

@@ -7,7 +7,7 @@ TOOLS = Path(__file__).resolve().parents[1] / 'tools'
 
 
 def load_tool(path: str) -> ModuleType:
-    """``tools/<path>`` (e.g. ``'analysis/heat_ablation.py'``) as a fresh module."""
+    """``tools/<path>`` (e.g. ``'analysis/knn_eval.py'``) as a fresh module."""
     name = 'tool_' + Path(path).with_suffix('').as_posix().replace('/', '_')
     spec = importlib.util.spec_from_file_location(name, TOOLS / path)
     module = importlib.util.module_from_spec(spec)

@@ -1,6 +1,6 @@
 # The paper's comparison at laptop scale (2 CPU cores, nothing downloaded), run by
 #
-#   python tools/compare_pretrainings.py configs/experiments/laptop.py --work-dir work_dirs/compare_laptop
+#   python tools/run_experiment.py configs/experiments/laptop.py --work-dir work_dirs/compare_laptop
 #   make compare                                                        (the same)
 #
 # Five backbones, all Mobile-Former-294M: QB-Heat, QB-Heat with A and B frozen at zero (the
@@ -10,6 +10,8 @@
 # and a k-NN classifier on the laptop objects, and a frozen-backbone RetinaNet, DETR and
 # Conditional DETR (the faster-converging DETR-family stand-in) on the demo COCO set.
 _base_ = './_base_/laptop_evaluations.py'
+
+type = 'comparison'
 
 title = 'Mobile-Former-294M pre-trainings at laptop scale (laptop objects, demo COCO)'
 

@@ -1,7 +1,7 @@
 # Does a lighter QB-Heat decoder cost quality? The laptop-scale comparison's evaluations
 # (configs/experiments/laptop.py) for QB-Heat pre-trained with three decoders, run by
 #
-#   python tools/compare_pretrainings.py configs/experiments/laptop_decoder.py \
+#   python tools/run_experiment.py configs/experiments/laptop_decoder.py \
 #       --work-dir work_dirs/compare_laptop_decoder
 #
 # The default decoder (4 blocks x 256 wide) against two that take about 40 % of its

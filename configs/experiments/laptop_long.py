@@ -1,6 +1,6 @@
 # The laptop study re-weighted to pre-training (2 CPU cores, nothing downloaded), run by
 #
-#   python tools/compare_pretrainings.py configs/experiments/laptop_long.py --work-dir work_dirs/compare_laptop_long
+#   python tools/run_experiment.py configs/experiments/laptop_long.py --work-dir work_dirs/compare_laptop_long
 #   make compare-long                                                        (the same)
 #
 # The laptop comparison (configs/experiments/laptop.py) gave every pre-training 120
@@ -14,6 +14,8 @@
 # the demo COCO set); DETR with --with detr. The data and recipes were fixed before any
 # result of this study was seen (docs/en/experiments/laptop_study.md).
 _base_ = './_base_/laptop_evaluations.py'
+
+type = 'comparison'
 
 title = 'Mobile-Former-294M pre-trainings, 15 minutes each (laptop objects pool, demo COCO)'
 budget_minutes = 15

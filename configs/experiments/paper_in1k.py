@@ -6,11 +6,12 @@
 # through tools/dist_train.sh (tools/torchrun.sh for the k-NN); for slurm add
 # --plan-options launcher.type=slurm launcher.partition=PARTITION.
 #
-#   python tools/compare_pretrainings.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k --dry-run
-#   python tools/compare_pretrainings.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k
+#   python tools/run_experiment.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k --dry-run
+#   python tools/run_experiment.py configs/experiments/paper_in1k.py --work-dir work_dirs/compare_in1k
 #
 # Data: data/imagenet (MMPretrain's layout) and data/coco (MMDetection's), see
 # docs/en/user_guides/datasets.md.
+type = 'comparison'
 title = 'Mobile-Former-294M pre-trainings on ImageNet-1k (probes on ImageNet, detection on COCO)'
 
 pretrainings = [

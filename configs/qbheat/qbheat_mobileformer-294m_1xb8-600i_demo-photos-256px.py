@@ -1,7 +1,7 @@
 # The demo at 256 px: the ImageNet recipe's input size, so the visible quarter is 4 x 4
 # feature cells (the 128 px demo has 2 x 2) and the right and bottom quarters lie up to 4
 # cells from the visible border. The larger setting of the heat-operator ablation
-# (`tools/analysis/heat_ablation.py`); about 7 minutes per run on 2 quiet CPU cores.
+# (`configs/experiments/`); about 7 minutes per run on 2 quiet CPU cores.
 # Data: data/demo_256/ (generated on first use, 320 train / 64 val crops of 256 px).
 _base_ = './qbheat_mobileformer-294m_1xb16-800i_demo-photos.py'
 

@@ -1,7 +1,7 @@
 """Where a result came from: the command, the code's commit, the machine and the stack.
 
-The experiment drivers (``tools/analysis/heat_ablation.py``,
-``tools/compare_pretrainings.py``) store :func:`provenance` in their ``results.json``;
+The experiments (``tools/run_experiment.py``, :mod:`qbheat_mm.experiments`) and the
+benchmarks (``tools/benchmark.py``) store :func:`provenance` in their ``results.json``;
 ``tools/analysis/publish_results.py`` copies a finished experiment into ``docs/results/``
 with it, so every number the docs quote names the command and commit that made it.
 """

@@ -1,7 +1,7 @@
 """Running tools in child processes and reading what their runs logged.
 
-Shared by the experiment drivers (``tools/compare_pretrainings.py``,
-``tools/analysis/heat_ablation.py``): each training is an ordinary ``tools/train.py``
+Shared by the experiments (:mod:`qbheat_mm.experiments`, run by
+``tools/run_experiment.py``): each training is an ordinary ``tools/train.py``
 process, its output kept in a log file, its scalars read back from MMEngine's
 ``vis_data/scalars.json``.
 """

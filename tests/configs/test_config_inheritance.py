@@ -100,7 +100,7 @@ def local_bases(path: Path) -> list[Path]:
     return []
 
 
-# configs/experiments/ holds plans for tools/compare_pretrainings.py, not configs.
+# configs/experiments/ holds plans for tools/run_experiment.py, not configs.
 ALL = sorted(p for p in CONFIGS.rglob('*.py') if 'experiments' not in p.parts)
 # Pieces (configs/_base_/ and a method folder's _base_/) hold one part of a config (the
 # model, a dataset); a config names them beside its parent.

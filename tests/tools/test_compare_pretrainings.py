@@ -1,4 +1,5 @@
-"""tools/compare_pretrainings.py: the laptop plan end to end at smoke scale (the real
+"""Comparison plans (qbheat_mm/experiments/comparison.py through tools/run_experiment.py):
+the laptop plan end to end at smoke scale (the real
 configs, shrunk to a tiny Mobile-Former, tiny data and a few iterations per stage), a
 failing stage that stops the pipeline and a rerun that continues, the table, and the
 paper-scale plan's commands."""
@@ -6,14 +7,25 @@ import csv
 import importlib.util
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from mmengine.config import Config
 from tool_loader import load_tool
 
+from qbheat_mm.experiments import comparison, load_plan
+
 REPO = Path(__file__).resolve().parents[2]
 LAPTOP_PLAN = REPO / 'configs' / 'experiments' / 'laptop.py'
 PAPER_PLAN = REPO / 'configs' / 'experiments' / 'paper_in1k.py'
+
+
+def comparison_tool():
+    """The comparison's functions, with ``main`` the tool users run
+    (``tools/run_experiment.py``) and ``load_plan`` the one it reads plans with."""
+    functions = {k: getattr(comparison, k) for k in dir(comparison) if not k.startswith('__')}
+    return SimpleNamespace(**functions, main=load_tool('run_experiment.py').main,
+                           load_plan=load_plan)
 
 
 def _tiny_detectors():
@@ -114,7 +126,7 @@ def stage_times(work: Path) -> dict:
 
 @pytest.mark.e2e
 def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     work = tmp_path / 'compare'
 
     # 1. MoCo-v2 breaks: the pipeline stops there, naming the stage and its log
@@ -184,7 +196,7 @@ def test_laptop_plan_end_to_end_fails_names_the_stage_and_resumes(tmp_path):
 
 
 def test_summary_spread_over_seeds_and_table_cells(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     plan = dict(title='t', evaluations=[dict(name='linear', label='linear', scale=1.0),
                                         dict(name='ap', label='AP', scale=100)],
                 pretrainings=[dict(name='a', label='A', config='x.py'),
@@ -211,7 +223,7 @@ def test_summary_spread_over_seeds_and_table_cells(tmp_path):
 
 
 def test_paper_plan_dry_run_prints_the_distributed_pipeline(capsys, tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     assert tool.main([str(PAPER_PLAN), '--work-dir', str(tmp_path), '--dry-run']) == []
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 4 * 7 + 5  # pretrain, extract, 5 evaluations; random: 5
@@ -241,11 +253,11 @@ def test_bad_plans_are_named(tmp_path, plan, match):
     path = tmp_path / 'plan.py'
     path.write_text(plan)
     with pytest.raises((ValueError, FileNotFoundError), match=match):
-        load_tool('compare_pretrainings.py').main([str(path), '--work-dir', str(tmp_path)])
+        comparison_tool().main([str(path), '--work-dir', str(tmp_path)])
 
 
 def test_missing_results_are_named(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     with pytest.raises(FileNotFoundError, match='no checkpoint in .*last_checkpoint'):
         tool.last_checkpoint(str(tmp_path))
     # a moved work dir: last_checkpoint names the old path, the file sits beside it
@@ -270,7 +282,7 @@ def write_scalars(work_dir: Path, records: list[dict]) -> None:
 
 
 def test_calibration_reads_the_median_step_time_after_warm_up(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     write_scalars(tmp_path, [dict(lr=1e-3, time=9.0, iter=5),  # warm-up window: left out
                              dict(lr=1e-3, time=0.5, iter=10), dict(lr=1e-3, time=0.7, iter=15),
                              dict(lr=1e-3, time=0.6, iter=20),
@@ -285,7 +297,7 @@ def test_calibration_reads_the_median_step_time_after_warm_up(tmp_path):
 
 def test_long_plan_dry_run_calibrates_budgets_and_resumes_a_killed_pretraining(capsys,
                                                                               tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     # qbheat seed 0 was calibrated (0.45 s per iteration) and killed after a checkpoint.
     row = tmp_path / 'qbheat_seed0'
     tool.write_stage(str(row / 'calibrate'), dict(seconds_per_iter=0.45, iters=2000))
@@ -313,7 +325,7 @@ def test_long_plan_dry_run_calibrates_budgets_and_resumes_a_killed_pretraining(c
 
 
 def test_long_plan_rows_share_budget_pool_and_monitor():
-    plan = load_tool('compare_pretrainings.py').load_plan(str(LONG_PLAN))
+    plan = comparison_tool().load_plan(str(LONG_PLAN))
     trained = [p for p in plan['pretrainings'] if p['config']]
     assert {p['minutes'] for p in trained} == {15}
     assert plan['seeds'] == [0, 1] and plan['reference'] == 'qbheat'
@@ -338,16 +350,16 @@ def test_bad_budgets_are_named(tmp_path, entry, match):
     path.write_text(f"pretrainings = [{entry}]\nevaluations = [dict(name='e', metric='m', "
                     "config='configs/knn/knn_mobileformer-294m_in1k.py')]\n")
     with pytest.raises(ValueError, match=match):
-        load_tool('compare_pretrainings.py').load_plan(str(path))
+        comparison_tool().load_plan(str(path))
     path.write_text("pretrainings = [dict(name='a', config=None)]\nreference = 'b'\n"
                     "evaluations = [dict(name='e', metric='m', "
                     "config='configs/knn/knn_mobileformer-294m_in1k.py')]\n")
     with pytest.raises(ValueError, match=r"reference 'b' is not a pre-training"):
-        load_tool('compare_pretrainings.py').load_plan(str(path))
+        comparison_tool().load_plan(str(path))
 
 
 def test_differences_images_seen_and_learning_curves(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     plan = dict(title='t', reference='a',
                 evaluations=[dict(name='linear', label='linear', scale=1.0)],
                 pretrainings=[dict(name='a', label='A', config='x.py'),
@@ -383,22 +395,23 @@ def test_differences_images_seen_and_learning_curves(tmp_path):
 
 
 def test_report_records_the_command_and_commit(tmp_path):
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     plan = dict(title='t', reference=None,
                 evaluations=[dict(name='linear', label='linear', scale=1.0)],
                 pretrainings=[dict(name='r', label='random', config=None)])
     rows = [dict(pretraining='r', seed=0, stages={
         'linear': dict(value=50., dir=str(tmp_path / 'r0'))})]
-    tool.report(plan, rows, str(tmp_path), ['plan.py', '--work-dir', 'x'])
+    tool.report(plan, rows, str(tmp_path), ['tools/run_experiment.py', 'plan.py', '--work-dir',
+                                            'x'])
     saved = json.loads((tmp_path / 'results.json').read_text())['provenance']
-    assert saved['command'].endswith('compare_pretrainings.py plan.py --work-dir x')
+    assert saved['command'] == 'tools/run_experiment.py plan.py --work-dir x'
     assert saved['environment']['git commit'] and saved['environment']['torch']
 
 
 def test_knn_trajectory_keeps_the_latest_check_of_an_iteration(tmp_path):
     """A failed attempt's check before iteration 1, and a resumed run's check at its
     checkpoint's iteration, are replaced by the later run's."""
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     for stamp, checks in (('20260101_000000', [(0, 31.25)]),
                           ('20260101_010000', [(0, 12.5), (2, 20.), (4, 22.)]),
                           ('20260101_020000', [(4, 23.), (6, 25.)])):
@@ -416,7 +429,7 @@ def test_runs_from_takes_the_finished_rows_of_an_earlier_session(tmp_path, capsy
     """A row finished in an earlier results.json is taken whole; an unfinished one is not
     (its later stages need its earlier ones' files), and the table says where rows came
     from."""
-    tool = load_tool('compare_pretrainings.py')
+    tool = comparison_tool()
     plan = tool.load_plan(str(LAPTOP_PLAN))
     qbheat = next(p for p in plan['pretrainings'] if p['name'] == 'qbheat')
     stages = {name: dict(value=50., seconds=60., dir=f'/elsewhere/qbheat_seed0/{name}',

@@ -1,4 +1,5 @@
-"""tools/analysis/heat_ablation.py: the grid, the tables, and a real two-run smoke ablation."""
+"""Ablation plans (qbheat_mm/experiments/ablation.py through tools/run_experiment.py): the
+grid, the tables, and a real two-run smoke ablation."""
 import json
 from pathlib import Path
 
@@ -10,7 +11,21 @@ TINY_CONFIG = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 
 
 def load_ablation_tool():
-    return load_tool('analysis/heat_ablation.py')
+    from qbheat_mm.experiments import ablation
+    return ablation
+
+
+def run_ablation(plan_dir, work, *args, config=TINY_CONFIG, scopes=('quarter', ),
+                 operators=('learned', 'frozen'), modes=('block', ), seeds=(0, ),
+                 cfg_options=()):
+    """Write an ablation plan to ``plan_dir/plan.py`` and run it as a user does; returns
+    (the runs, the command line after the tool's name)."""
+    plan = plan_dir / 'plan.py'
+    plan.write_text(f"type = 'ablation'\nconfig = {str(config)!r}\nscopes = {list(scopes)!r}\n"
+                    f'operators = {list(operators)!r}\nmodes = {list(modes)!r}\n'
+                    f'seeds = {list(seeds)!r}\ncfg_options = {list(cfg_options)!r}\n')
+    argv = [str(plan), '--work-dir', str(work), *args]
+    return load_tool('run_experiment.py').main(argv), argv
 
 
 def fake_run(tool, scope, operator, mode, seed, psnr):
@@ -84,24 +99,23 @@ def test_report_only_tabulates_finished_runs_with_their_provenance(tmp_path):
     vis.mkdir(parents=True)
     (vis / 'scalars.json').write_text(json.dumps(dict(iter=100, loss=1.)) + '\n'
                                       + json.dumps(record) + '\n')
-    args = [str(TINY_CONFIG), '--work-dir', str(tmp_path), '--scopes', 'quarter',
-            '--modes', 'block', '--operators', 'learned', 'frozen', '--report-only']
+    plans = tmp_path / 'plans'
+    plans.mkdir()
     # validated but never exited cleanly: an interrupted run, not a result
-    assert tool.main(args) == []
+    assert run_ablation(plans, tmp_path, '--report-only')[0] == []
     (vis.parents[1] / 'seconds.txt').write_text('90.0\n')
-    (run, ) = tool.main(args)
+    (run, ), args = run_ablation(plans, tmp_path, '--report-only')
     assert run['recon/psnr_masked'] == 18. and run['curve'] == [[100, 18.]]
     assert run['seconds'] == 90. and run['commit'] == 'unknown'
     saved = json.loads((tmp_path / 'results.json').read_text())
-    assert saved['provenance']['command'] == 'tools/analysis/heat_ablation.py ' + ' '.join(
-        args)
+    assert saved['provenance']['command'] == 'tools/run_experiment.py ' + ' '.join(args)
     assert (tmp_path / 'curves.png').is_file()
     # A second --report-only keeps the provenance of what made the runs, and adds its own.
-    made = dict(saved['provenance'], command='tools/analysis/heat_ablation.py (the run)')
+    made = dict(saved['provenance'], command='tools/run_experiment.py (the run)')
     (tmp_path / 'results.json').write_text(json.dumps(dict(saved, provenance=made)))
-    tool.main(args)
+    run_ablation(plans, tmp_path, '--report-only')
     again = json.loads((tmp_path / 'results.json').read_text())['provenance']
-    assert again['command'] == 'tools/analysis/heat_ablation.py (the run)'
+    assert again['command'] == 'tools/run_experiment.py (the run)'
     assert again['reported']['command'] == saved['provenance']['command']
 
 
@@ -125,27 +139,26 @@ def test_runs_from_an_earlier_results_file_complete_the_grid(tmp_path, capsys):
     results = tmp_path / 'published' / 'results.json'
     results.parent.mkdir()
     results.write_text(json.dumps(dict(runs=earlier)))
-    args = [str(TINY_CONFIG), '--work-dir', str(tmp_path / 'work'), '--scopes', 'quarter',
-            '--modes', 'block', '--seeds', '0', '1', '--report-only']
-    runs = tool.main(args + ['--runs-from', str(results)])
+    work = tmp_path / 'work'
+    runs, _ = run_ablation(tmp_path, work, '--report-only', '--runs-from', str(results),
+                           seeds=(0, 1))
     assert [(r['name'], r['commit']) for r in runs] == [
         ('quarter_learned_block_seed0', 'abc1234'), ('quarter_frozen_block_seed0', 'abc1234')]
     assert 'quarter_learned_block_seed1: not started' in capsys.readouterr().out
     table = (tmp_path / 'work' / 'results.md').read_text()
     assert 'Runs trained at commit `abc1234`.' in table
     with pytest.raises(FileNotFoundError, match='--runs-from .*nope.json: no such file'):
-        tool.main(args + ['--runs-from', str(tmp_path / 'nope.json')])
+        run_ablation(tmp_path, work, '--report-only', '--runs-from',
+                     str(tmp_path / 'nope.json'))
 
 
 @pytest.mark.e2e
 def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
-    tool = load_ablation_tool()
     work = tmp_path / 'ablation'
-    args = [str(TINY_CONFIG), '--work-dir', str(work), '--scopes', 'quarter',
-            '--modes', 'block', '--operators', 'learned', 'frozen',
-            '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path / "demo"}',
-            f'val_dataloader.dataset.data_root={tmp_path / "demo"}', 'custom_hooks=[]']
-    runs = tool.main(args)
+    options = dict(cfg_options=[f'train_dataloader.dataset.data_root={tmp_path / "demo"}',
+                                f'val_dataloader.dataset.data_root={tmp_path / "demo"}',
+                                'custom_hooks=[]'])
+    runs, _ = run_ablation(tmp_path, work, **options)
     assert [r['name'] for r in runs] == ['quarter_learned_block_seed0',
                                          'quarter_frozen_block_seed0']
     assert all(r['iter'] == 4 for r in runs)  # the final validation of a 4-iteration run
@@ -160,7 +173,7 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
                          weights_only=False)['state_dict']
     assert frozen['neck.A'].abs().sum() == 0 and learned['neck.A'].abs().sum() > 0
     # a second call trains nothing and reads the same numbers
-    again = tool.main(args)
+    again, _ = run_ablation(tmp_path, work, **options)
     assert [r['recon/psnr_masked'] for r in again] == [r['recon/psnr_masked'] for r in runs]
     assert {r['commit'] for r in again} == {r['commit'] for r in runs} != {'unknown'}
     # a run killed after its last checkpoint resumes from it; one killed before its first
@@ -169,21 +182,25 @@ def test_two_variant_smoke_ablation_trains_reads_and_resumes(tmp_path):
     (learned / 'seconds.txt').unlink()
     (frozen / 'seconds.txt').unlink()
     (frozen / 'last_checkpoint').unlink()
-    resumed = tool.main(args)
+    resumed, _ = run_ablation(tmp_path, work, **options)
     assert [r['recon/psnr_masked'] for r in resumed] == pytest.approx(
         [r['recon/psnr_masked'] for r in runs], abs=1e-3)  # same seed, same data
     assert '--resume' in (learned / 'train.out').read_text().splitlines()[0]
     assert '--resume' not in (frozen / 'train.out').read_text().splitlines()[0]
     # --report-only over a larger grid tabulates the two finished runs and trains nothing
-    report = tool.main(args + ['--report-only', '--seeds', '0', '1'])
+    report, _ = run_ablation(tmp_path, work, '--report-only', '--seeds', '0', '1', **options)
     assert [r['name'] for r in report] == ['quarter_learned_block_seed0',
                                            'quarter_frozen_block_seed0']
     assert not (work / 'quarter_learned_block_seed1').exists()
 
 
 def test_missing_config_is_reported(tmp_path):
-    with pytest.raises(FileNotFoundError, match='config file not found'):
-        load_ablation_tool().main([str(tmp_path / 'nope.py'), '--work-dir', str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match='config not found: .*nope.py'):
+        run_ablation(tmp_path, tmp_path, config=tmp_path / 'nope.py')
+    with pytest.raises(ValueError, match="`modes` must be a non-empty list of"):
+        run_ablation(tmp_path, tmp_path, modes=('diagonal', ))
+    with pytest.raises(ValueError, match="--only and --with choose a comparison's rows"):
+        run_ablation(tmp_path, tmp_path, '--only', 'qbheat')
 
 
 @pytest.mark.slow  # a tools/train.py process

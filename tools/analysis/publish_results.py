@@ -3,8 +3,8 @@
     python tools/analysis/publish_results.py WORK_DIR docs/results/NAME \
         [--picture PATH ...]
 
-WORK_DIR is the work dir of ``tools/analysis/heat_ablation.py`` or
-``tools/compare_pretrainings.py`` (every ``make`` experiment runs one of them). Copied to
+WORK_DIR is the work dir of ``tools/run_experiment.py`` (every ``make`` experiment runs
+it) or ``tools/benchmark.py``. Copied to
 the destination: ``results.md`` (its links into run directories, which stay behind,
 become plain numbers), ``results.json``, ``results.csv`` and the plots, when present, and
 each ``--picture`` (a reconstruction picture of one run, say). The top of ``results.md``

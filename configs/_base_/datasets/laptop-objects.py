@@ -1,5 +1,5 @@
-# Shared by the laptop-scale comparison (the *_laptop-objects configs, run by tools/compare_pretrainings.py
-# with configs/experiments/laptop.py): the budget every pre-training gets and the k-NN monitor.
+# Shared by the laptop-scale comparison (the *_laptop-objects configs, run by
+# tools/run_experiment.py with configs/experiments/laptop.py): the budget every pre-training gets and the k-NN monitor.
 #
 # The data is LaptopObjectsDataset (qbheat_mm/datasets/laptop_objects.py): 16 objects cut
 # from scikit-image's bundled photographs, pasted rotated and scaled on texture

@@ -1,18 +1,20 @@
-"""Does the learned heat operator help? Train a grid of QB-Heat variants and tabulate.
+"""An ablation of the heat operator: train a grid of QB-Heat variants and tabulate.
 
-    python tools/analysis/heat_ablation.py CONFIG --work-dir DIR \
-        [--scopes quarter global] [--operators learned frozen] [--modes block recursive] \
-        [--seeds 0 1] [--cfg-options k=v ...] [--dry-run] [--report-only]
+    python tools/run_experiment.py PLAN --work-dir DIR [--seeds 0 1] [--dry-run]
+        [--report-only] [--runs-from RESULTS_JSON] [--plan-options k=v ...]
 
-Every variant is one ordinary ``tools/train.py`` run of CONFIG (a QB-Heat config with a
-validation loop and ``ReconstructionMetric``), with only these overrides:
+PLAN is a plan file of ``type = 'ablation'`` (``configs/experiments/heat_operator_*.py``,
+``configs/experiments/heat_control.py``) with ``config`` (a QB-Heat config with a
+validation loop and ``ReconstructionMetric``), the grid ``scopes``, ``operators``,
+``modes``, ``seeds``, and ``cfg_options`` for every run. Every variant is one ordinary
+``tools/train.py`` run of the config, with only these overrides:
 
 - ``model.decoder.scope``: ``quarter`` (the default decoder: masked cells see the visible
   quarter only through A and B) or ``global`` (the ablation decoder that attends across
   quarters);
 - ``model.neck.freeze_operator``: ``learned`` A and B, or ``frozen`` at their zero init
   (the neck then only copies the visible features: the control);
-- ``model.neck.mode``: ``block`` or ``recursive``;
+- ``model.neck.mode``: ``block``, ``recursive`` or ``finola``;
 - ``randomness.seed``.
 
 The last validation of each run is read from its ``vis_data/scalars.json``. Written to
@@ -33,7 +35,6 @@ earlier run directories; every run keeps the commit it was trained at.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -43,14 +44,38 @@ import sys
 from statistics import mean
 
 from qbheat_mm.utils.provenance import provenance, results_provenance
-from qbheat_mm.utils.runs import run_logged, scalar_records
+from qbheat_mm.utils.runs import REPO, run_logged, scalar_records
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .common import abs_path
+
 METRIC = 'recon/psnr_masked'
 KEPT = (METRIC, 'recon/psnr_masked_copy', 'recon/psnr_masked_flat', 'recon/psnr_masked_gain')
 #: Logged on the known-answer control only (ReconstructionMetric's control_waves): the
 #: data's exact answer and the ceiling of a frozen operator.
 REFERENCES = ('recon/psnr_masked_known', 'recon/psnr_masked_shared')
+SCOPES = ('quarter', 'global')
+OPERATORS = ('learned', 'frozen')
+MODES = ('block', 'recursive', 'finola')
+
+
+def check_plan(cfg: dict, path: str) -> dict:
+    """The plan of an ablation (see the module's docstring), checked; plain values."""
+    plan = dict(type='ablation', config=cfg.get('config'),
+                scopes=list(cfg.get('scopes', ['quarter'])),
+                operators=list(cfg.get('operators', list(OPERATORS))),
+                modes=list(cfg.get('modes', ['block'])), seeds=list(cfg.get('seeds', [0])),
+                cfg_options=list(cfg.get('cfg_options', [])),
+                title=cfg.get('title', osp.basename(path)))
+    if not plan['config']:
+        raise ValueError(f'{path} needs a `config`: the QB-Heat config every run trains')
+    if not osp.isfile(abs_path(plan['config'])):
+        raise FileNotFoundError(f"{path}: config not found: {plan['config']}")
+    for key, allowed in (('scopes', SCOPES), ('operators', OPERATORS), ('modes', MODES)):
+        unknown = sorted(set(plan[key]) - set(allowed))
+        if not plan[key] or unknown:
+            raise ValueError(f'{path}: `{key}` must be a non-empty list of {allowed}, got '
+                             f'{plan[key]}')
+    return plan
 
 
 def run_name(scope: str, operator: str, mode: str, seed: int) -> str:
@@ -95,7 +120,7 @@ def finished(run_dir: str) -> bool:
 def train(config: str, work_dir: str, options: list[str], resume: bool = False) -> float:
     """One ``tools/train.py`` run in a fresh process (``resume``: from the run's
     ``last_checkpoint``); returns its wall time in seconds."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), abs_path(config), '--work-dir',
            work_dir, *(['--resume'] if resume else []), '--cfg-options', *options]
     return run_logged(cmd, osp.join(work_dir, 'train.out'), f'training of {work_dir}',
                       hint='Fix the cause and rerun: finished runs are not trained again.')
@@ -203,58 +228,37 @@ def curves_chart(config: str, runs: list[dict], path: str) -> None:
     plt.close(fig)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='QB-Heat heat-operator ablation')
-    parser.add_argument('config', help='QB-Heat config with a validation loop')
-    parser.add_argument('--work-dir', required=True, help='folder for the runs and tables')
-    parser.add_argument('--scopes', nargs='+', default=['quarter', 'global'],
-                        choices=['quarter', 'global'])
-    parser.add_argument('--operators', nargs='+', default=['learned', 'frozen'],
-                        choices=['learned', 'frozen'])
-    parser.add_argument('--modes', nargs='+', default=['block', 'recursive'],
-                        choices=['block', 'recursive', 'finola'])
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='extra overrides for every run (k=v, as tools/train.py)')
-    parser.add_argument('--dry-run', action='store_true',
-                        help='print the runs without training')
-    parser.add_argument('--report-only', action='store_true',
-                        help='tabulate the runs that have finished; train nothing and '
-                        'list the missing ones')
-    parser.add_argument('--runs-from', metavar='RESULTS_JSON',
-                        help='a results.json of an earlier ablation: its runs count as '
-                        'finished where the work dir has none of its own')
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> list[dict]:
-    args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    os.makedirs(args.work_dir, exist_ok=True)
+def run(plan: dict, work_dir: str, command: list[str], seeds: list[int] | None = None,
+        dry_run: bool = False, report_only: bool = False,
+        runs_from: str | None = None) -> list[dict]:
+    """Train every variant of the grid that has not finished, then tabulate; returns the
+    runs (nothing trained on a dry run)."""
+    seeds = seeds if seeds is not None else plan['seeds']
+    config = plan['config']
+    os.makedirs(work_dir, exist_ok=True)
     earlier = {}
-    if args.runs_from:
-        if not osp.isfile(args.runs_from):
-            raise FileNotFoundError(f'--runs-from {args.runs_from}: no such file')
-        with open(args.runs_from) as f:
-            earlier = {r['name']: dict(r, source=args.runs_from) for r in json.load(f)['runs']}
+    if runs_from:
+        if not osp.isfile(runs_from):
+            raise FileNotFoundError(f'--runs-from {runs_from}: no such file')
+        with open(runs_from) as f:
+            earlier = {r['name']: dict(r, source=runs_from) for r in json.load(f)['runs']}
     runs = []
-    grid = itertools.product(args.scopes, args.operators, args.modes, args.seeds)
+    grid = itertools.product(plan['scopes'], plan['operators'], plan['modes'], seeds)
     for scope, operator, mode, seed in grid:
         name = run_name(scope, operator, mode, seed)
-        run_dir = osp.join(args.work_dir, name)
-        options = overrides(scope, operator, mode, seed) + list(args.cfg_options)
-        if args.dry_run:
-            print(f'{name}: tools/train.py {args.config} --cfg-options {" ".join(options)}')
+        run_dir = osp.join(work_dir, name)
+        options = overrides(scope, operator, mode, seed) + list(plan['cfg_options'])
+        if dry_run:
+            print(f'{name}: tools/train.py {config} --cfg-options {" ".join(options)}')
             continue
         done = finished(run_dir)
         if not done and name in earlier:
             run = earlier[name]
-            print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB, taken from {args.runs_from} '
+            print(f'{name}: {METRIC} = {run[METRIC]:.2f} dB, taken from {runs_from} '
                   f"(trained at commit {run.get('commit', 'unknown')})", flush=True)
             runs.append(run)
             continue
-        if not done and args.report_only:
+        if not done and report_only:
             state = ('unfinished' if osp.isdir(run_dir) else 'not started')
             print(f'{name}: {state} in {run_dir}, left out of the table')
             continue
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             if not resume:
                 with open(osp.join(run_dir, 'provenance.json'), 'w') as f:
                     json.dump(provenance(), f, indent=2)
-            seconds = train(args.config, run_dir, options, resume)
+            seconds = train(config, run_dir, options, resume)
             with open(osp.join(run_dir, 'seconds.txt'), 'w') as f:
                 f.write(f'{seconds:.1f}\n')
             if last_validation(run_dir) is None:
@@ -285,26 +289,21 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f'(gain {run["recon/psnr_masked_gain"]:+.2f} dB, {seconds / 60:.1f} min)',
               flush=True)
         runs.append(run)
-    if args.dry_run:
+    if dry_run:
         return runs
     if not runs:
-        print(f'no finished run in {args.work_dir}: nothing to tabulate')
+        print(f'no finished run in {work_dir}: nothing to tabulate')
         return runs
     rows = summarise(runs)
     effects = operator_effect(rows)
-    results = osp.join(args.work_dir, 'results.json')
-    record = results_provenance(results, [__file__] + list(
-        sys.argv[1:] if argv is None else argv), args.report_only)
+    results = osp.join(work_dir, 'results.json')
+    record = results_provenance(results, command, report_only)
     with open(results, 'w') as f:
-        json.dump(dict(config=args.config, runs=runs, rows=rows, effects=effects,
+        json.dump(dict(config=config, runs=runs, rows=rows, effects=effects,
                        provenance=record), f, indent=2)
-    table = markdown(args.config, rows, effects)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+    table = markdown(config, rows, effects)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(table)
-    curves_chart(args.config, runs, osp.join(args.work_dir, 'curves.png'))
+    curves_chart(config, runs, osp.join(work_dir, 'curves.png'))
     print(table)
     return runs
-
-
-if __name__ == '__main__':
-    main()

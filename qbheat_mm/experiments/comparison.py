@@ -1,11 +1,11 @@
-"""Compare pre-trainings of one backbone: pre-train, extract, probe, detect, tabulate.
+"""A comparison of pre-trainings of one backbone: pre-train, extract, probe, detect, tabulate.
 
-    python tools/compare_pretrainings.py PLAN --work-dir DIR [--seeds 0 1]
+    python tools/run_experiment.py PLAN --work-dir DIR [--seeds 0 1]
         [--only NAME ...] [--with NAME ...] [--dry-run] [--report-only]
         [--plan-options k=v ...]
 
-PLAN is a config file (``configs/experiments/laptop.py``, ``configs/experiments/paper_in1k.py``)
-with three entries:
+PLAN is a plan file of ``type = 'comparison'`` (``configs/experiments/laptop.py``,
+``configs/experiments/paper_in1k.py``) with these entries:
 
 - ``pretrainings``: a list of ``dict(name, label, config, cfg_options=[...],
   minutes=None)``; a ``config`` of None is the random-init row (nothing to pre-train).
@@ -55,7 +55,6 @@ not at all: its later stages need its earlier ones' files.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -66,9 +65,10 @@ import time
 from statistics import mean, median
 
 from qbheat_mm.utils.provenance import results_provenance
-from qbheat_mm.utils.runs import RunFailed, run_logged, scalar_records
+from qbheat_mm.utils.runs import REPO, RunFailed, run_logged, scalar_records
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .common import abs_path as _abs
+
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 KNN = osp.join(REPO, 'tools', 'analysis', 'knn_eval.py')
 EXTRACT = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
@@ -90,16 +90,10 @@ class StageFailed(RunFailed):
 
 
 # ---- the plan -------------------------------------------------------------------------
-def load_plan(path: str, options: dict | None = None) -> dict:
-    """Read and check a plan config; returns plain dicts."""
-    from mmengine.config import Config
-
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'plan file not found: {path}')
-    cfg = Config.fromfile(path)
-    if options:
-        cfg.merge_from_dict(options)
-    plan = dict(pretrainings=[dict(p) for p in cfg.get('pretrainings', [])],
+def check_plan(cfg: dict, path: str) -> dict:
+    """The plan of a comparison (see the module's docstring), checked; plain dicts."""
+    plan = dict(type='comparison',
+                pretrainings=[dict(p) for p in cfg.get('pretrainings', [])],
                 evaluations=[dict(e) for e in cfg.get('evaluations', [])],
                 launcher=dict(cfg.get('launcher', dict(type='local'))),
                 seeds=list(cfg.get('seeds', [0])), title=cfg.get('title', osp.basename(path)),
@@ -169,10 +163,6 @@ def select_evaluations(plan: dict, wanted: list[str] | None) -> dict:
     return dict(plan, evaluations=kept)
 
 
-def _abs(path: str) -> str:
-    return path if osp.isabs(path) else osp.join(REPO, path)
-
-
 # ---- commands -------------------------------------------------------------------------
 def train_command(launcher: dict, config: str, work_dir: str, options: list[str],
                   job: str) -> tuple[list[str], dict]:
@@ -207,7 +197,7 @@ def knn_command(launcher: dict, config: str, work_dir: str, checkpoint: str | No
              '--kill-on-bad-exit=1', 'python', '-u', KNN, *args, '--launcher', 'slurm'], {})
 
 
-def run(cmd: list[str], env: dict, log: str, stage: str) -> float:
+def run_stage(cmd: list[str], env: dict, log: str, stage: str) -> float:
     """Run ``cmd`` with its output in ``log``; returns seconds; raises StageFailed."""
     return run_logged(cmd, log, stage, env, error=StageFailed,
                       hint='Fix the cause and rerun the same command: finished stages are '
@@ -305,7 +295,7 @@ def run_row(plan: dict, pre: dict, seed: int, work_dir: str, dry_run: bool,
                       + ' '.join(shlex.quote(c) for c in cmd))
                 return None
             print(f'[{pre["name"]} seed {seed}] {name} ...', flush=True)
-            seconds = run(cmd, env, osp.join(stage_dir, 'stage.log'), where)
+            seconds = run_stage(cmd, env, osp.join(stage_dir, 'stage.log'), where)
             done = write_stage(stage_dir, dict(finish(stage_dir), seconds=seconds,
                                                command=cmd))
             print(f'[{pre["name"]} seed {seed}] {name} done in {seconds / 60:.1f} min'
@@ -619,16 +609,17 @@ def curves_chart(plan: dict, table: list[dict], path: str) -> bool:
     return True
 
 
-def report(plan: dict, rows: list[dict], work_dir: str, argv: list[str] | None = None,
+def report(plan: dict, rows: list[dict], work_dir: str, command: list[str],
            report_only: bool = False) -> list[dict]:
+    """Write results.md, results.csv, results.json (with the provenance of ``command``),
+    results.png and curves.png to ``work_dir``; returns the table."""
     table = summarise(plan, rows)
     text = markdown(plan, table, work_dir)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(text)
     write_csv(plan, table, osp.join(work_dir, 'results.csv'))
     results = osp.join(work_dir, 'results.json')
-    record = results_provenance(results, [__file__] + list(
-        sys.argv[1:] if argv is None else argv), report_only)
+    record = results_provenance(results, command, report_only)
     with open(results, 'w') as f:
         json.dump(dict(plan=plan, runs=rows, table=table,
                        differences=differences(plan, table), provenance=record), f,
@@ -639,64 +630,36 @@ def report(plan: dict, rows: list[dict], work_dir: str, argv: list[str] | None =
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('plan', help='plan config (configs/experiments/*.py)')
-    parser.add_argument('--work-dir', required=True, help='folder for every run and table')
-    parser.add_argument('--seeds', nargs='+', type=int, help="default: the plan's `seeds`")
-    parser.add_argument('--only', nargs='+', metavar='NAME',
-                        help='run only these pre-trainings (the table keeps every row)')
-    parser.add_argument('--with', nargs='+', dest='with_evaluations', metavar='NAME',
-                        help="also run these optional evaluations (the plan's "
-                        '`optional=True` ones, e.g. detr)')
-    parser.add_argument('--plan-options', nargs='+', action=DictAction,
-                        help='override plan entries, e.g. launcher.gpus=4')
-    parser.add_argument('--dry-run', action='store_true', help='print the commands only')
-    parser.add_argument('--report-only', action='store_true',
-                        help='tabulate the finished stages; run nothing')
-    parser.add_argument('--runs-from', metavar='RESULTS_JSON',
-                        help='an earlier results.json: its finished rows are taken where '
-                        'the work dir has not finished them (a study spanning sessions)')
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> list[dict]:
-    args = parse_args(argv)
-    plan = select_evaluations(load_plan(args.plan, args.plan_options),
-                              args.with_evaluations)
-    seeds = args.seeds if args.seeds is not None else plan['seeds']
+def run(plan: dict, work_dir: str, command: list[str], seeds: list[int] | None = None,
+        only: list[str] | None = None, with_evaluations: list[str] | None = None,
+        dry_run: bool = False, report_only: bool = False,
+        runs_from: str | None = None) -> list[dict]:
+    """Run every stage of the comparison that has not finished (``only``: of these
+    pre-trainings), then tabulate; returns the table (nothing on a dry run)."""
+    plan = select_evaluations(plan, with_evaluations)
+    seeds = seeds if seeds is not None else plan['seeds']
     plan['seeds'] = seeds
     known = {p['name'] for p in plan['pretrainings']}
-    if args.only and set(args.only) - known:
-        raise ValueError(f'--only {sorted(set(args.only) - known)}: not in the plan '
+    if only and set(only) - known:
+        raise ValueError(f'--only {sorted(set(only) - known)}: not in the plan '
                          f'({sorted(known)})')
-    work_dir = osp.abspath(args.work_dir)
+    work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    earlier = finished_rows(plan, args.runs_from) if args.runs_from else {}
+    earlier = finished_rows(plan, runs_from) if runs_from else {}
     rows = []
     start = time.time()
     for pre in plan['pretrainings']:
-        skip = args.only and pre['name'] not in args.only
+        skip = only and pre['name'] not in only
         for seed in seeds:
             if (pre['name'], seed) in earlier and not set(row_stages(plan, pre)) <= set(
                     run_row(plan, pre, seed, work_dir, False, True)['stages']):
-                print(f"[{pre['name']} seed {seed}] taken from {args.runs_from}")
+                print(f"[{pre['name']} seed {seed}] taken from {runs_from}")
                 rows.append(earlier[pre['name'], seed])
                 continue
-            rows.append(run_row(plan, pre, seed, work_dir, args.dry_run,
-                                args.report_only or bool(skip)))
-    if args.dry_run:
+            rows.append(run_row(plan, pre, seed, work_dir, dry_run,
+                                report_only or bool(skip)))
+    if dry_run:
         return []
-    if not args.report_only:
+    if not report_only:
         print(f'pipeline ran for {(time.time() - start) / 60:.1f} min', flush=True)
-    return report(plan, rows, work_dir, argv, args.report_only)
-
-
-if __name__ == '__main__':
-    try:
-        main()
-    except (StageFailed, FileNotFoundError, ValueError) as e:
-        print(f'compare_pretrainings: {e}', file=sys.stderr)
-        sys.exit(1)
+    return report(plan, rows, work_dir, command, report_only)
