@@ -6,7 +6,7 @@
 #
 #   python tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
 #   tools/torchrun.sh 8 tools/analysis/knn_eval.py configs/knn/knn_mobileformer-294m_in1k.py --checkpoint CKPT
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py', 'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 
@@ -23,19 +23,6 @@ model = dict(
     num_classes=1000,
     k=20,
     temperature=0.07,
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='MobileFormer',
-        arch='294m',
-        out_indices=(4, ),
-        frozen_stages=5,
-        norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
     bank=dict(knn_loader, dataset=dict(type='ImageNet', data_root='data/imagenet',
                                        split='train', pipeline=test_pipeline)))
 test_dataloader = dict(knn_loader, dataset=dict(type='ImageNet', data_root='data/imagenet',

@@ -11,23 +11,10 @@
 # The head is the ImageNet linear probe's (pool, BatchNorm without affine, linear), and so
 # is the base lr rule (0.1 x batch / 256), but with SGD: LARS is a large-batch optimiser
 # and the demo has 10 batches of 32 per epoch.
-_base_ = './_base_/probe_demo-photos_128px.py'
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_demo-photos_128px.py']
 
 model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=8,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='MobileFormer',
-        arch='294m',
-        out_indices=(4, ),
-        frozen_stages=5,
-        norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    data_preprocessor=dict(num_classes=8),
     neck=[
         dict(type='GlobalAveragePooling'),
         dict(type='ClsBatchNormNeck', input_features=1152, affine=False),

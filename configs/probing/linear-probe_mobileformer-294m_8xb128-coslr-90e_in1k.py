@@ -9,23 +9,9 @@
 # tools/model_converters/extract_backbone.py ('auto' prefix). Every backbone key must load,
 # or the run stops listing the missing / unexpected keys. Random-init control:
 # --cfg-options model.backbone.init_cfg=None.
-_base_ = './_base_/probe_in1k_224px.py'
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_in1k_224px.py']
 
 model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='MobileFormer',
-        arch='294m',
-        out_indices=(4, ),
-        frozen_stages=5,  # everything, final bridge and expansion included
-        norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
     # A list of necks builds an nn.Sequential: pool, then the non-affine BatchNorm.
     neck=[
         dict(type='GlobalAveragePooling'),

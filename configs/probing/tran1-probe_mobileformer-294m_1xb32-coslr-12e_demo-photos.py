@@ -21,24 +21,11 @@
 # run it. With their checkpoints, with_tokens=True on this frozen backbone stops at load
 # time naming the fix; model.backbone.untrained_bridge=warn is the opt-out. The probe
 # configs here read the feature map only (with_tokens=False).
-_base_ = './_base_/probe_demo-photos_128px.py'
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_demo-photos_128px.py']
 
 model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=8,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(
-        type='MobileFormer',
-        arch='294m',
-        out_indices=(4, ),
-        frozen_stages=5,
-        norm_eval=True,
-        with_tokens=False,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None, prefix='auto')),
+    data_preprocessor=dict(num_classes=8),
+    backbone=dict(with_tokens=False),
     neck=None,
     head=dict(
         type='TransformerProbeHead',

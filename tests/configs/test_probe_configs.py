@@ -35,7 +35,7 @@ ALL = [*IN1K.values(), *DEMO.values()]
 TINY_CHANNELS = 576
 
 
-def base_of(path: Path) -> str | None:
+def base_of(path: Path) -> str | list | None:
     """The ``_base_`` a config file assigns, read without executing it."""
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and any(
@@ -63,9 +63,11 @@ def test_common_probe_settings(path):
                                                                    (4, ))
     assert backbone.frozen_stages == 5 and backbone.norm_eval is True
     assert backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None, prefix='auto')
-    # at most one local _base_ level: the shared probe base, which inherits MMPretrain's
-    base = path.parent / base_of(path)
-    assert base.is_file() and base_of(base) == 'mmpretrain::_base_/default_runtime.py'
+    # pieces only: the frozen backbone and the probe's data and schedule, which inherits
+    # MMPretrain's runtime
+    frozen, probe = (path.parent / b for b in base_of(path))
+    assert frozen.name == 'mobileformer-294m_frozen.py' and frozen.parent.name == 'models'
+    assert probe.is_file() and base_of(probe) == 'mmpretrain::_base_/default_runtime.py'
 
 
 def test_in1k_linear_recipe():

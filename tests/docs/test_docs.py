@@ -6,7 +6,8 @@ in two places is the same in both.
 - every ``tools/*.py --flag`` named (also through ``tools/dist_train.sh`` and the other
   launchers) is an option of that tool's own parser;
 - every config named builds its model (plans and ``_base_`` files load);
-- the model-zoo tables equal what ``docs/gen_model_zoo.py`` writes from the metafiles;
+- the model-zoo tables equal what ``docs/gen_model_zoo.py`` writes from the metafiles,
+  and the quoted results what ``docs/quote_results.py`` copies from ``docs/results/``;
 - :data:`FACTS` stated in several places (and in the metafiles, setup.cfg, the set-up
   script) agree, and no other precise number is stated in two files: state it once and
   link to it, or add it to :data:`FACTS`;
@@ -314,6 +315,16 @@ def test_model_zoo_tables_are_generated_from_the_metafiles():
     for path, blocks in gen.BLOCKS.items():
         assert gen.render(read(path), blocks, collections) == read(path), (
             f'{rel(path)}: the model-zoo table is out of date: run python docs/gen_model_zoo.py')
+
+
+def test_quoted_results_equal_the_committed_results_files():
+    spec = importlib.util.spec_from_file_location('quote_results', REPO / 'docs' /
+                                                  'quote_results.py')
+    quote = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quote)
+    for page in quote.pages():
+        assert quote.render(read(page), page) == read(page), (
+            f'{rel(page)}: a quoted result is out of date: run python docs/quote_results.py')
 
 
 # ---- numbers --------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""Quote committed results in the docs, never retype them.
+
+    python docs/quote_results.py            # rewrite every quoted block in place
+    python docs/quote_results.py --check    # exit 1 if a block is out of date
+
+A block ``<!-- quote-NAME:start ... -->`` ... ``<!-- quote-NAME:end -->`` in a page of
+docs/en holds the table of ``docs/results/NAME/results.md`` (the file without its title
+line), so a rerun published with ``tools/analysis/publish_results.py`` reaches the docs by
+running this script. tests/docs/test_docs.py checks every block equals what this writes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / 'docs' / 'en'
+RESULTS = REPO / 'docs' / 'results'
+HEADER = '(quoted by docs/quote_results.py; do not edit)'
+BLOCK = re.compile(r'<!-- quote-([\w-]+):start[^\n]*-->\n(?:.*?\n)?<!-- quote-\1:end -->', re.S)
+
+
+def quoted(name: str, page: Path) -> str:
+    """The body of ``docs/results/NAME/results.md`` (everything after its title line),
+    with a link to it from ``page``."""
+    path = RESULTS / name / 'results.md'
+    if not path.is_file():
+        raise FileNotFoundError(f'quote-{name}: no {path.relative_to(REPO)} (publish the '
+                                'results first: tools/analysis/publish_results.py)')
+    title, _, body = path.read_text().partition('\n')
+    # Headings of the results file become bold lines: the page keeps its own outline.
+    body = re.sub(r'^#+ (.+)$', r'**\1**', body.strip(), flags=re.M)
+    link = os.path.relpath(path, page.parent)
+    return f'From [docs/results/{name}/results.md]({link}):\n\n{body}'
+
+
+def render(text: str, page: Path) -> str:
+    """``text`` of ``page`` with every quoted block replaced by a fresh quote."""
+    return BLOCK.sub(lambda m: (f'<!-- quote-{m.group(1)}:start {HEADER} -->\n'
+                                f'{quoted(m.group(1), page)}\n<!-- quote-{m.group(1)}:end -->'),
+                     text)
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob('*.md') if BLOCK.search(p.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--check', action='store_true',
+                        help='exit 1 if a quoted block is out of date, write nothing')
+    args = parser.parse_args(argv)
+    stale = []
+    for page in pages():
+        text = page.read_text()
+        fresh = render(text, page)
+        if fresh != text:
+            stale.append(str(page.relative_to(REPO)))
+            if not args.check:
+                page.write_text(fresh)
+    if stale:
+        print(('out of date: ' if args.check else 'rewrote: ') + ', '.join(stale))
+    return 1 if stale and args.check else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
