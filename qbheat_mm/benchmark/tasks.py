@@ -36,6 +36,12 @@ __all__ = ['BaseBenchmark', 'StepBenchmark', 'PartsBenchmark', 'OptionsBenchmark
 #: Largest relative loss difference from the plain step that still counts as rounding.
 SAME_LOSS_RTOL = 1e-4
 DEFAULT_CONFIG = 'configs/qbheat_mobileformer_in1k.py'
+#: The project's speed goals for a QB-Heat step (docs/en/benchmarks.md): summary key,
+#: direction, bound, and what it means. A goal is met when both the ratio of medians and
+#: the paired ratio meet it.
+GOALS = (('mocov2_over_qbheat', '>=', 3.0, "step at least 3x faster than MoCo-v2's"),
+         ('step_over_floor', '<=', 1.35, 'step at most 1.35x the encoder floor'),
+         ('neck_decoder_share', '<=', 0.25, 'neck + decoder at most 25 % of the step'))
 
 
 def _fmt(value, spec: str) -> str:
@@ -194,6 +200,16 @@ class StepBenchmark(BaseBenchmark):
             goals['neck_decoder_share'] = (neck['ms'] + decoder['ms']) / step
             parts = [a + b for a, b in zip(neck['times_ms'], decoder['times_ms'])]
             goals['paired_neck_decoder_share'] = paired_ratio(parts, step_times)
+        met = {}
+        for key, direction, bound, _ in GOALS:
+            if key in goals:
+                values = (goals[key], goals[f'paired_{key}'])
+                met[key] = all(v >= bound if direction == '>=' else v <= bound
+                               for v in values)
+        others = [rows[n]['step_memory_mb'] for n in ('mocov2', 'spark') if n in rows]
+        if others and rows[name]['step_memory_mb'] is not None and None not in others:
+            met['step_memory'] = rows[name]['step_memory_mb'] < min(others)
+        goals['met'] = met
         return goals
 
     @classmethod
@@ -234,7 +250,19 @@ class StepBenchmark(BaseBenchmark):
                 notes.append(f'{label}: neck + decoder = {100 * g["neck_decoder_share"]:.1f} '
                              f'% of the step (paired '
                              f'{100 * g["paired_neck_decoder_share"]:.1f} %)')
-        return '\n'.join(lines) + '\n\n' + '\n'.join(f'- {n}' for n in notes)
+        text = '\n'.join(lines) + '\n\n' + '\n'.join(f'- {n}' for n in notes)
+        goals = [(name, g['met']) for name, g in result['summary']['variants'].items()
+                 if g.get('met')]
+        if goals:
+            meaning = dict((key, what) for key, _, _, what in GOALS)
+            meaning['step_memory'] = "step memory below MoCo-v2's and SparK's"
+            keys = list(dict.fromkeys(k for _, met in goals for k in met))
+            head = ' | '.join(result['rows'][name]['label'] for name, _ in goals)
+            text += (f'\n\n| goal | {head} |\n|---|' + '---|' * len(goals) + '\n'
+                     + '\n'.join(f'| {meaning[k]} | ' + ' | '.join(
+                         '-' if k not in met else 'met' if met[k] else '**not met**'
+                         for _, met in goals) + ' |' for k in keys))
+        return text
 
     @staticmethod
     def _grid_markdown(grid: list) -> str:

@@ -130,3 +130,21 @@ def test_tool_step_and_grid_write_results(tmp_path, capsys):
     grid = json.loads((work / 'results.json').read_text())['grid']
     assert [(e['img_size'], e['batch_size']) for e in grid] == [(64, 2), (128, 2)]
     assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in grid)
+
+
+def test_goals_are_met_only_when_both_ratios_meet_them():
+    def row(ms, times, memory=None):
+        return dict(label='x', backbone='b', ms=ms, times_ms=times, images_per_s=None,
+                    ratio_to_qbheat=1., paired_ratio_to_qbheat=1., step_memory_mb=memory)
+
+    rows = {'qbheat': row(100, [100, 100], 10), 'mocov2': row(310, [310, 280], 30),
+            'floor': row(80, [80, 70]), 'qbheat:neck': row(5, [5, 5]),
+            'qbheat:decoder': row(15, [15, 15])}
+    task = StepBenchmark(['qbheat', 'mocov2'], rounds=2)
+    goals = task._goals(rows, 'qbheat')
+    # MoCo-v2 / QB-Heat: 3.10 of the medians but 2.95 paired: not met
+    assert goals['met'] == dict(mocov2_over_qbheat=False, step_over_floor=True,
+                                neck_decoder_share=True, step_memory=True)
+    table = StepBenchmark._table(dict(rows=rows, summary=dict(variants=dict(qbheat=goals))))
+    assert "| step at least 3x faster than MoCo-v2's | **not met** |" in table
+    assert '| step at most 1.35x the encoder floor | met |' in table
