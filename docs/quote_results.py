@@ -4,8 +4,8 @@
     python docs/quote_results.py --check    # exit 1 if a block is out of date
 
 A block ``<!-- quote-NAME:start ... -->`` ... ``<!-- quote-NAME:end -->`` in a page of
-docs/en holds the table of ``docs/results/NAME/results.md`` (the file without its title
-line), so a rerun published with ``tools/analysis/publish_results.py`` reaches the docs by
+docs/en holds the tables of ``docs/results/NAME/results.md`` (the file without its title
+line and its provenance paragraph, which the quote links to), so a rerun published with ``tools/analysis/publish_results.py`` reaches the docs by
 running this script. tests/docs/test_docs.py checks every block equals what this writes.
 """
 from __future__ import annotations
@@ -31,6 +31,9 @@ def quoted(name: str, page: Path) -> str:
         raise FileNotFoundError(f'quote-{name}: no {path.relative_to(REPO)} (publish the '
                                 'results first: tools/analysis/publish_results.py)')
     title, _, body = path.read_text().partition('\n')
+    # The provenance paragraph (command, commit, machine) stays in the file, linked.
+    body = '\n\n'.join(part for part in body.strip().split('\n\n')
+                       if not part.startswith(('Made by `', 'Measured on ')))
     # Headings of the results file become bold lines: the page keeps its own outline.
     body = re.sub(r'^#+ (.+)$', r'**\1**', body.strip(), flags=re.M)
     link = os.path.relpath(path, page.parent)
