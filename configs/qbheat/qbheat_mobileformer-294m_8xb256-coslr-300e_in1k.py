@@ -56,7 +56,7 @@ val_evaluator = dict(type='ReconstructionMetric')
 optim_wrapper = dict(
     type='OptimWrapper',
     # fused: one kernel updates every parameter (the same update within float rounding,
-    # tested; 2.5-3x faster optimizer step on the CPU, see docs/en/benchmarks.md).
+    # tested; a faster step on the CPU: the speed options in docs/en/benchmarks.md).
     optimizer=dict(type='AdamW', lr=1.5e-4 * 2048 / 256, betas=(0.9, 0.95),
                    weight_decay=0.05, fused=True),
     # No decay on norms and biases (MAE); A and B are decayed like any weight matrix.
