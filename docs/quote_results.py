@@ -5,8 +5,9 @@
 
 A block ``<!-- quote-NAME:start ... -->`` ... ``<!-- quote-NAME:end -->`` in a page of
 docs/en holds the tables of ``docs/results/NAME/results.md`` (the file without its title
-line and its provenance paragraph, which the quote links to), so a rerun published with ``tools/analysis/publish_results.py`` reaches the docs by
-running this script. tests/docs/test_docs.py checks every block equals what this writes.
+line and its provenance paragraph, which the quote links to), so a rerun published with
+``tools/analysis/publish_results.py`` reaches the docs by running this script.
+tests/docs/test_docs.py checks every block equals what this writes.
 """
 from __future__ import annotations
 
