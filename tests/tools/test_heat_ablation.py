@@ -209,5 +209,5 @@ def test_a_failed_run_names_itself_its_log_and_the_way_on(tmp_path):
     tool = load_ablation_tool()
     with pytest.raises(RunFailed, match=r'(?s)training of .*run failed with exit status 1; '
                        r'its log is .*train\.out\. Last lines:\n.*config file not found: '
-                       r'nope\.py.*Fix the cause and rerun'):
+                       r'\S*nope\.py.*Fix the cause and rerun'):
         tool.train('nope.py', str(tmp_path / 'run'), ['randomness.seed=0'])
