@@ -48,6 +48,13 @@ def _fmt(value, spec: str) -> str:
     return '-' if value is None else format(value, spec)
 
 
+def _config_setting(s: dict) -> str:
+    """The line that heads a table of one config's step: config, batch, device, rounds."""
+    return (f'`{s["config"]}` | {s["batch_size"]} x 3 x {s["img_size"]} x {s["img_size"]} | '
+            f'{s["device"]}, {s["torch_threads"]} threads | {s["rounds"]} interleaved rounds, '
+            'medians')
+
+
 class BaseBenchmark:
     """A measurement: :meth:`run` it, then render its result with :meth:`markdown`.
 
@@ -343,9 +350,7 @@ class PartsBenchmark(BaseBenchmark):
     @classmethod
     def markdown(cls, result: dict) -> str:
         s, g = result['setting'], result['summary']
-        lines = [f'`{s["config"]}` | {s["batch_size"]} x 3 x {s["img_size"]} x '
-                 f'{s["img_size"]} | {s["device"]}, {s["torch_threads"]} threads | '
-                 f'{s["rounds"]} interleaved rounds, medians', '',
+        lines = [_config_setting(s), '',
                  '| part (forward + backward) | ms | share of the step | paired |',
                  '|---|---|---|---|']
         for name, row in result['rows'].items():
@@ -437,9 +442,7 @@ class OptionsBenchmark(BaseBenchmark):
     @classmethod
     def markdown(cls, result: dict) -> str:
         s = result['setting']
-        lines = [f'`{s["config"]}` | {s["batch_size"]} x 3 x {s["img_size"]} x '
-                 f'{s["img_size"]} | {s["device"]}, {s["torch_threads"]} threads | '
-                 f'{s["rounds"]} interleaved rounds, medians', '',
+        lines = [_config_setting(s), '',
                  '| variant | ms per step | speed-up over plain | paired | first loss, rel. diff |',
                  '|---|---|---|---|---|']
         for name, row in result['rows'].items():
