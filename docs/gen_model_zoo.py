@@ -9,14 +9,16 @@ tests/docs/test_docs.py checks that both blocks equal what this script writes.
 """
 from __future__ import annotations
 
-import argparse
-import re
+import functools
 import sys
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import blocks  # noqa: E402
+
+REPO = blocks.REPO
 MODEL_INDEX = REPO / 'model-index.yml'
 README = REPO / 'README.md'
 MODEL_ZOO = REPO / 'docs' / 'en' / 'model_zoo.md'
@@ -101,36 +103,23 @@ BLOCKS = {README: {'model-zoo-summary': summary_table},
           MODEL_ZOO: {'model-zoo': full_tables}}
 
 
-def render(text: str, blocks: dict, collections: list[dict]) -> str:
+def render(text: str, blocks_of_file: dict, collections: list[dict]) -> str:
     """``text`` with every generated block replaced by a fresh one."""
-    for name, make in blocks.items():
-        pattern = re.compile(rf'<!-- {name}:start[^\n]*-->\n(?:.*?\n)?<!-- {name}:end -->',
-                             re.S)
+    for name, make in blocks_of_file.items():
+        pattern = blocks.pattern(name)
         if not pattern.search(text):
             raise ValueError(f'no <!-- {name}:start --> ... <!-- {name}:end --> block')
-        block = (f'<!-- {name}:start {HEADER} -->\n{make(collections)}\n'
-                 f'<!-- {name}:end -->')
-        text = pattern.sub(lambda _: block, text)
+        fresh = blocks.block(name, make(collections), HEADER)
+        text = pattern.sub(lambda _: fresh, text)
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--check', action='store_true',
-                        help='exit 1 if a generated block is out of date, write nothing')
-    args = parser.parse_args(argv)
-    collections = load_index()
-    stale = []
-    for path, blocks in BLOCKS.items():
-        text = path.read_text()
-        fresh = render(text, blocks, collections)
-        if fresh != text:
-            stale.append(str(path.relative_to(REPO)))
-            if not args.check:
-                path.write_text(fresh)
-    if stale:
-        print(('out of date: ' if args.check else 'rewrote: ') + ', '.join(stale))
-    return 1 if stale and args.check else 0
+    def renders() -> dict:
+        collections = load_index()
+        return {path: functools.partial(render, blocks_of_file=made, collections=collections)
+                for path, made in BLOCKS.items()}
+    return blocks.main(__doc__, renders, argv)
 
 
 if __name__ == '__main__':

@@ -11,17 +11,20 @@ tests/docs/test_docs.py checks every block equals what this writes.
 """
 from __future__ import annotations
 
-import argparse
+import functools
 import os
 import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import blocks  # noqa: E402
+
+REPO = blocks.REPO
 DOCS = REPO / 'docs' / 'en'
 RESULTS = REPO / 'docs' / 'results'
 HEADER = '(quoted by docs/quote_results.py; do not edit)'
-BLOCK = re.compile(r'<!-- quote-([\w-]+):start[^\n]*-->\n(?:.*?\n)?<!-- quote-\1:end -->', re.S)
+BLOCK = blocks.pattern(r'quote-[\w-]+')
 
 
 def quoted(name: str, page: Path) -> str:
@@ -43,9 +46,8 @@ def quoted(name: str, page: Path) -> str:
 
 def render(text: str, page: Path) -> str:
     """``text`` of ``page`` with every quoted block replaced by a fresh quote."""
-    return BLOCK.sub(lambda m: (f'<!-- quote-{m.group(1)}:start {HEADER} -->\n'
-                                f'{quoted(m.group(1), page)}\n<!-- quote-{m.group(1)}:end -->'),
-                     text)
+    return BLOCK.sub(lambda m: blocks.block(m.group(1), quoted(m.group(1)[len('quote-'):], page),
+                                            HEADER), text)
 
 
 def pages() -> list[Path]:
@@ -53,21 +55,8 @@ def pages() -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--check', action='store_true',
-                        help='exit 1 if a quoted block is out of date, write nothing')
-    args = parser.parse_args(argv)
-    stale = []
-    for page in pages():
-        text = page.read_text()
-        fresh = render(text, page)
-        if fresh != text:
-            stale.append(str(page.relative_to(REPO)))
-            if not args.check:
-                page.write_text(fresh)
-    if stale:
-        print(('out of date: ' if args.check else 'rewrote: ') + ', '.join(stale))
-    return 1 if stale and args.check else 0
+    return blocks.main(__doc__, lambda: {page: functools.partial(render, page=page)
+                                         for page in pages()}, argv)
 
 
 if __name__ == '__main__':

@@ -5,9 +5,10 @@ They are applied once, on ``import qbheat_mm``, and are idempotent.
 
 1. Checkpoints under torch >= 2.6 (``weights_only``), below.
 2. ``mmcv.adjust_hue`` (MoCo-v2's ColorJitter) with a negative hue under numpy >= 2.
-3. Atomic checkpoint writes, and ``--resume`` skipping a truncated checkpoint.
 
-Nothing here touches torch itself. Multi-process training on machines without a GPU is
+Nothing here touches torch itself, nor MMEngine's Runner: atomic checkpoint writes and a
+resume that skips a truncated checkpoint are a Runner the configs name
+(:mod:`qbheat_mm.engine.runner`). Multi-process training on machines without a GPU is
 not a patch: the project's tools install it for such runs only
 (:mod:`qbheat_mm.engine.cpu_distributed`), and neither are decode errors that name the
 image file (:mod:`qbheat_mm.datasets.image_checks`).
@@ -23,27 +24,20 @@ unpickling is an explicit opt-in for files you trust: ``--allow-pickle`` on
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import os.path as osp
 import pickle
-import re
-import zipfile
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 import mmcv
 import mmcv.image
 import mmcv.image.photometric
 import mmengine
-import mmengine.runner.runner as mmengine_runner
 import numpy as np
 import torch
 import torch.distributed as dist
-from mmengine.hooks import CheckpointHook
 from mmengine.dist import get_dist_info
-from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.logging import HistoryBuffer, print_log
 import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -52,8 +46,7 @@ from mmengine.utils import digit_version
 __all__ = ['apply_patches', 'load_from_local', 'load_from_http', 'safe_torch_load',
            'allow_pickle', 'pickle_allowed', 'UnsafeCheckpointError', 'ALLOW_PICKLE_ENV',
            'CHECKPOINT_SAFE_GLOBALS', 'adjust_hue', 'CHECKPOINT_PATCH_NEEDED',
-           'HUE_PATCH_NEEDED', 'ATOMIC_SAVE_PATCH_NEEDED', 'atomic_save_checkpoint',
-           'is_complete_checkpoint', 'find_latest_complete_checkpoint']
+           'HUE_PATCH_NEEDED']
 
 #: torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine <= 0.10.7 calls it
 #: without the argument and without an allow-list, so its own checkpoints (message hub
@@ -248,125 +241,6 @@ def adjust_hue(img: np.ndarray, hue_factor: float,
     return _MMCV_ADJUST_HUE(img, _WrappingHueFactor(hue_factor), backend=backend)
 
 
-adjust_hue.__wrapped_by_qbheat__ = True
-
-
-#: mmengine <= 0.10.7 ``save_checkpoint`` writes the final ``iter_N.pth`` in place, and
-#: ``CheckpointHook`` with ``max_keep_ckpts`` deletes the oldest checkpoint *before* saving
-#: the new one, so a run killed while saving leaves a truncated ``.pth`` (and, with
-#: ``max_keep_ckpts=1``, no complete one), and ``resume='auto'`` trusts ``last_checkpoint``
-#: blindly. Unchanged on mmengine's main branch as of 2025. Remove once the pinned
-#: mmengine writes checkpoints atomically and validates what it resumes from.
-ATOMIC_SAVE_PATCH_NEEDED = digit_version(mmengine.__version__) <= digit_version('0.10.7')
-_MMENGINE_SAVE_CHECKPOINT = mmengine_checkpoint.save_checkpoint
-#: Suffix of a checkpoint being written; it never matches ``*.pth``.
-PARTIAL_SUFFIX = '.partial'
-
-
-def atomic_save_checkpoint(checkpoint: dict, filename: str, file_client_args=None,
-                           backend_args=None) -> None:
-    """mmengine's ``save_checkpoint`` that writes local files atomically.
-
-    The checkpoint goes to ``<filename>.partial`` in the same folder, is flushed to disk,
-    and only then renamed onto ``filename`` (``os.replace`` is atomic on POSIX and
-    Windows), so ``filename`` is either the previous file or the complete new one.
-    Anything that is not a local file keeps mmengine's own path: remote URIs (``s3://``,
-    ``pavi://``, ...), a remote backend named in ``backend_args`` (a local-looking path
-    with ``backend='petrel'`` goes to Petrel's ``put``), and the deprecated
-    ``file_client_args``.
-    """
-    if file_client_args is not None or not isinstance(
-            get_file_backend(str(filename), backend_args=backend_args), LocalBackend):
-        return _MMENGINE_SAVE_CHECKPOINT(checkpoint, filename, file_client_args,
-                                         backend_args)
-    filename = osp.expanduser(str(filename))
-    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
-    partial = filename + PARTIAL_SUFFIX
-    try:
-        with open(partial, 'wb') as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, filename)
-    except BaseException:
-        if osp.exists(partial):
-            os.remove(partial)
-        raise
-    return None
-
-
-def is_complete_checkpoint(path: str) -> bool:
-    """True for a readable ``torch.save`` zip archive (its directory is written last, so
-    a truncated file fails); the tensors are not read."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return any(name.endswith('/data.pkl') or name == 'data.pkl'
-                       for name in archive.namelist())
-    except (OSError, zipfile.BadZipFile):
-        return False
-
-
-#: What MMEngine's CheckpointHook names a training checkpoint (its default templates): the
-#: only files a resume may fall back to. Not ``best_*.pth`` (the best weights, not the
-#: latest state) nor an extracted ``backbone.pth`` (no optimizer, no iteration).
-RESUMABLE_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
-
-
-def find_latest_complete_checkpoint(work_dir: str) -> Optional[str]:
-    """What ``resume='auto'`` resumes from: ``last_checkpoint`` if it names a complete
-    checkpoint; if it names a missing or truncated one, the complete ``epoch_N.pth`` /
-    ``iter_N.pth`` of the largest N (a warning names what was skipped); None when there is
-    no ``last_checkpoint`` (as mmengine: a fresh start, whatever other ``.pth`` files the
-    work dir holds) or no complete training checkpoint."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    named = ''
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip()
-    if not named:
-        return None
-    training = sorted((p for p in Path(work_dir).glob('*.pth') if RESUMABLE_NAME.match(p.name)),
-                      key=lambda p: (int(RESUMABLE_NAME.match(p.name).group(1)),
-                                     p.stat().st_mtime), reverse=True)
-    skipped = []
-    for candidate in [named] + [str(p) for p in training]:
-        if is_complete_checkpoint(candidate):
-            if skipped:
-                print_log(f'Resuming from {candidate}: skipped incomplete or missing '
-                          f'checkpoints {", ".join(dict.fromkeys(skipped))} (a run killed '
-                          'while saving?).', logger='current', level=logging.WARNING)
-            return candidate
-        skipped.append(candidate)
-    print_log(f'Found no complete checkpoint to resume from in {work_dir} (skipped '
-              f'{", ".join(dict.fromkeys(skipped))}); starting from scratch',
-              logger='current', level=logging.WARNING)
-    return None
-
-
-def _remove_old_checkpoints_after_saving(save: Callable) -> Callable:
-    """Wrap ``CheckpointHook._save_checkpoint_with_step``: the checkpoints that
-    ``max_keep_ckpts`` drops are deleted only once the new one is complete (mmengine
-    deletes first; the ids it keeps in the message hub are unchanged)."""
-    @functools.wraps(save)
-    def save_then_remove(self, runner, step, meta) -> None:
-        backend = self.file_backend
-        pending: list = []
-        backend.remove = pending.append  # instance attribute shadows the method
-        try:
-            save(self, runner, step, meta)
-        finally:
-            del backend.remove
-        for path in pending:
-            backend.remove(path)
-
-    save_then_remove.__wrapped_by_qbheat__ = True
-    return save_then_remove
-
-
-def _patched(function: Callable) -> bool:
-    return getattr(function, '__wrapped_by_qbheat__', False)
-
-
 def apply_patches() -> None:
     """Apply every patch this environment needs (safe to call more than once)."""
     if CHECKPOINT_PATCH_NEEDED:
@@ -377,13 +251,6 @@ def apply_patches() -> None:
                                          loader=load_from_http, force=True)
         # The openmmlab:// / mmcls:// / torchvision:// loaders call this module global.
         mmengine_checkpoint.load_from_http = load_from_http
-    if ATOMIC_SAVE_PATCH_NEEDED:
-        # Runner.save_checkpoint and Runner.load_or_resume call these module globals.
-        mmengine_runner.save_checkpoint = atomic_save_checkpoint
-        mmengine_runner.find_latest_checkpoint = find_latest_complete_checkpoint
-        if not _patched(CheckpointHook._save_checkpoint_with_step):
-            CheckpointHook._save_checkpoint_with_step = _remove_old_checkpoints_after_saving(
-                CheckpointHook._save_checkpoint_with_step)
     if HUE_PATCH_NEEDED:
         # mmpretrain's ColorJitter calls mmcv.adjust_hue: replace every public name.
         for module in (mmcv, mmcv.image, mmcv.image.photometric):

@@ -19,6 +19,8 @@ _base_ = [
 ]
 
 custom_imports = dict(imports=['qbheat_mm', 'qbheat_mm.det'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 default_scope = 'mmdet'
 
 qbheat_demo_checkpoint = 'work_dirs/qbheat_demo/iter_800.pth'

@@ -14,6 +14,8 @@ _base_ = ['../_base_/models/qbheat_mobileformer-294m.py',
           'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 work_dir = 'work_dirs/qbheat_demo'
 
 # ---- model: configs/_base_/models/qbheat_mobileformer-294m.py ---------------------

@@ -35,7 +35,9 @@ __all__ = ['BaseBenchmark', 'StepBenchmark', 'PartsBenchmark', 'OptionsBenchmark
 
 #: Largest relative loss difference from the plain step that still counts as rounding.
 SAME_LOSS_RTOL = 1e-4
-DEFAULT_CONFIG = 'configs/qbheat_mobileformer_in1k.py'
+#: The QB-Heat config of the parts and options tasks (found in a checkout or an installed
+#: package alike).
+DEFAULT_CONFIG = 'qbheat_mm::qbheat_mobileformer_in1k.py'
 #: The project's speed goals for a QB-Heat step (docs/en/benchmarks.md): summary key,
 #: direction, bound, and what it means. A goal is met when both the ratio of medians and
 #: the paired ratio meet it.

@@ -118,7 +118,13 @@ def test_feature_extractor_returns_the_multi_scale_maps():
 
 @pytest.mark.slow
 def test_mmpretrain_train_tool_runs_our_config(tmp_path, monkeypatch):
-    """``mim train mmpretrain CONFIG`` runs this script: MMPretrain's own tools/train.py."""
+    """``mim train mmpretrain CONFIG`` runs this script: MMPretrain's own tools/train.py.
+    It builds the config's ``runner_type``: checkpoints are written atomically."""
+    from mmengine.fileio import LocalBackend
+    written, put = [], LocalBackend.put
+    monkeypatch.setattr(LocalBackend, 'put',
+                        lambda backend, obj, path: written.append(Path(path).name) or put(
+                            backend, obj, path))
     cfg = Config.fromfile(REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py')
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.data_root = str(tmp_path / 'photos')
@@ -131,3 +137,4 @@ def test_mmpretrain_train_tool_runs_our_config(tmp_path, monkeypatch):
                                       '--no-persistent-workers'])
     runpy.run_path(str(train), run_name='__main__')
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    assert 'iter_2.pth.partial' in written

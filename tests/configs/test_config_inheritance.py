@@ -154,3 +154,20 @@ def test_the_qbheat_model_is_written_once():
     for name in ('qbheat/qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py',
                  'qbheat/qbheat_mobileformer-294m_1xb16-800i_demo-photos.py'):
         assert Config.fromfile(str(CONFIGS / name)).model.to_dict() == piece
+
+
+@pytest.mark.parametrize('path', RECIPES, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_every_training_config_names_the_atomic_checkpoint_runner(path):
+    """Checkpoints that survive a kill come from the Runner the configs name
+    (qbheat_mm/engine/runner.py), not from a patch of MMEngine: every config that trains
+    names it, and it resolves in the config's scope as MMEngine's RUNNERS.build finds it
+    (MMPretrain's and MMDetection's own tools/train.py build it so)."""
+    from mmengine.registry import RUNNERS
+
+    from qbheat_mm.engine.runner import AtomicCheckpointRunner
+    cfg = Config.fromfile(str(path))
+    if 'train_cfg' not in cfg:
+        pytest.skip(f'{path.name} does not train')
+    assert cfg.get('runner_type') == 'AtomicCheckpointRunner'
+    with RUNNERS.switch_scope_and_registry(cfg.default_scope) as registry:
+        assert registry.get(cfg.runner_type) is AtomicCheckpointRunner

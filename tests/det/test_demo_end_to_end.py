@@ -94,8 +94,15 @@ def test_retinanet_demo_train_test_infer(tmp_path: Path, tiny_checkpoint):
 
 def test_detr_demo_with_mmdet_train_entry(tmp_path: Path, tiny_checkpoint, monkeypatch):
     """MMDetection's own tools/train.py (shipped in the wheel under mmdet/.mim/tools) needs
-    nothing but the config: custom_imports registers qbheat_mm and qbheat_mm.det."""
+    nothing but the config: custom_imports registers qbheat_mm and qbheat_mm.det, and it
+    builds the config's runner_type (checkpoints written atomically)."""
     import mmdet
+    from mmengine.fileio import LocalBackend
+
+    written, put = [], LocalBackend.put
+    monkeypatch.setattr(LocalBackend, 'put',
+                        lambda backend, obj, path: written.append(Path(path).name) or put(
+                            backend, obj, path))
 
     pretrain, pretrained = tiny_checkpoint
     config = _tiny_demo_config('detr', tmp_path, pretrain)
@@ -106,6 +113,7 @@ def test_detr_demo_with_mmdet_train_entry(tmp_path: Path, tiny_checkpoint, monke
     runpy.run_path(str(mmdet_train), run_name='__main__')
 
     _assert_backbone_as_pretrained(work_dir / f'epoch_{EPOCHS}.pth', pretrained)
+    assert f'epoch_{EPOCHS}.pth.partial' in written
     (scalars, ) = work_dir.glob('*/vis_data/scalars.json')
     records = [json.loads(line) for line in scalars.read_text().splitlines()]
     _assert_coco_metrics(next(r for r in records if 'coco/bbox_mAP' in r))

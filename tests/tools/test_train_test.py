@@ -26,6 +26,7 @@ def tiny_config(data_root: Path, max_iters: int) -> dict:
     return dict(
         default_scope='mmpretrain',
         custom_imports=dict(imports=['qbheat_mm'], allow_failed_imports=False),
+        runner_type='AtomicCheckpointRunner',  # as the project's configs
         model=dict(
             type='ImageClassifier',
             data_preprocessor=dict(num_classes=2, mean=[127.5] * 3, std=[127.5] * 3),
@@ -213,7 +214,7 @@ def test_channels_last_trains_like_the_plain_layout(tmp_path, image_folder):
     moved = [k for k, v in weights[False].items()
              if v.is_floating_point() and not torch.allclose(v, weights[True][k], atol=1e-6)]
     assert moved == []
-    assert type(runner).__name__ == 'ChannelsLastRunner'
+    assert type(runner).__name__ == 'ChannelsLastAtomicCheckpointRunner'
 
 
 def test_configured_runner_type_is_kept_with_or_without_channels_last(tmp_path, image_folder):
@@ -252,29 +253,27 @@ def test_missing_config_is_a_clear_error():
         train_tool.build_runner(train_tool.parse_args(['nope.py']))
 
 
-# ---- atomic checkpoint writes (qbheat_mm.compat patch 5) -------------------------------
+# ---- atomic checkpoint writes (qbheat_mm/engine/runner.py) ----------------------------
 
 KILL_DURING_SAVE = '''
-import os, runpy, signal, sys, io
-import torch
-real_save, calls = torch.save, []
+import os, runpy, signal, sys
+from mmengine.fileio import LocalBackend
+real_put, calls = LocalBackend.put, []
 
 
-def dying_save(obj, f, *args, **kwargs):
+def dying_put(backend, obj, filepath):
     """The second checkpoint: half of its bytes reach the disk, then SIGKILL."""
-    calls.append(f)
+    calls.append(filepath)
     if len(calls) < 2:
-        return real_save(obj, f, *args, **kwargs)
-    buffer = io.BytesIO()
-    real_save(obj, buffer, *args, **kwargs)
-    data = buffer.getvalue()
-    f.write(data[:len(data) // 2])
-    f.flush()
-    os.fsync(f.fileno())
+        return real_put(backend, obj, filepath)
+    with open(filepath, 'wb') as f:
+        f.write(obj[:len(obj) // 2])
+        f.flush()
+        os.fsync(f.fileno())
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-torch.save = dying_save
+LocalBackend.put = dying_put
 sys.argv = ['train.py'] + sys.argv[1:]
 runpy.run_path(sys.argv.pop(1), run_name='__main__')
 '''
@@ -287,7 +286,8 @@ def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_fo
     --resume continues from it to the end."""
     import subprocess
     import sys
-    from qbheat_mm import compat
+    from qbheat_mm.compat import safe_torch_load
+    from qbheat_mm.engine.runner import is_complete_checkpoint
 
     cfg = tiny_config(image_folder, 4)
     cfg['default_hooks']['checkpoint']['max_keep_ckpts'] = 1
@@ -303,8 +303,8 @@ def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_fo
 
     assert sorted(p.name for p in work_dir.iterdir() if 'iter_' in p.name) == [
         'iter_2.pth', 'iter_4.pth.partial']
-    assert compat.is_complete_checkpoint(str(work_dir / 'iter_2.pth'))
-    assert not compat.is_complete_checkpoint(str(work_dir / 'iter_4.pth.partial'))
+    assert is_complete_checkpoint(work_dir / 'iter_2.pth')
+    assert not is_complete_checkpoint(work_dir / 'iter_4.pth.partial')
     assert (work_dir / 'last_checkpoint').read_text().strip() == str(work_dir / 'iter_2.pth')
 
     cfg6 = write_config(tmp_path, image_folder, max_iters=6)
@@ -314,7 +314,7 @@ def test_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path, image_fo
     assert runner.iter == 2
     runner.train()
     assert runner.iter == 6
-    assert compat.safe_torch_load(str(work_dir / 'iter_6.pth'))['meta']['iter'] == 6
+    assert safe_torch_load(str(work_dir / 'iter_6.pth'))['meta']['iter'] == 6
 
 
 @pytest.mark.slow
@@ -322,7 +322,7 @@ def test_resume_skips_a_truncated_last_checkpoint(trained, tmp_path, image_folde
     """A truncated file named by last_checkpoint (as unpatched mmengine leaves after a kill)
     is skipped for the newest complete checkpoint."""
     import os
-    from qbheat_mm import compat
+    from qbheat_mm.engine.runner import find_latest_complete_checkpoint
 
     work_dir = tmp_path / 'truncated'
     shutil.copytree(trained[0], work_dir)
@@ -330,33 +330,13 @@ def test_resume_skips_a_truncated_last_checkpoint(trained, tmp_path, image_folde
     newest.write_bytes(newest.read_bytes()[:1000])
     os.utime(work_dir / 'iter_2.pth', (1, 1))  # older than the truncated file
     (work_dir / 'last_checkpoint').write_text(str(newest))
-    assert compat.find_latest_complete_checkpoint(str(work_dir)) == str(
+    assert find_latest_complete_checkpoint(str(work_dir)) == str(
         work_dir / 'iter_2.pth')
     cfg6 = write_config(tmp_path, image_folder, max_iters=6)
     runner = train_tool.build_runner(train_tool.parse_args(
         [cfg6, '--work-dir', str(work_dir), '--resume']))
     runner.load_or_resume()
     assert runner.iter == 2
-
-
-def test_failed_save_leaves_the_previous_file_untouched(tmp_path, monkeypatch):
-    from qbheat_mm import compat
-
-    target = tmp_path / 'iter_2.pth'
-    compat.atomic_save_checkpoint({'meta': {'iter': 2}}, str(target))
-    before = target.read_bytes()
-
-    def broken_save(obj, f, *args, **kwargs):
-        f.write(b'PK half')
-        raise OSError('disk full')
-
-    monkeypatch.setattr(torch, 'save', broken_save)
-    with pytest.raises(OSError, match='disk full'):
-        compat.atomic_save_checkpoint({'meta': {'iter': 4}}, str(target))
-    assert target.read_bytes() == before
-    assert not (tmp_path / 'iter_2.pth.partial').exists()
-    (tmp_path / 'last_checkpoint').write_text(str(target))
-    assert compat.find_latest_complete_checkpoint(str(tmp_path)) == str(target)
 
 
 def test_channels_last_runner_needs_a_runner_class():

@@ -7,6 +7,8 @@
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 
 # ---- data ---------------------------------------------------------------------------
 demo_dataset = dict(type='DemoPhotoDataset', data_root='data/demo_probe', img_size=128,

@@ -3,6 +3,7 @@
 # the data root and the work dir.
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
+runner_type = 'AtomicCheckpointRunner'  # as the project's configs
 
 model = dict(
     type='QBHeat',
