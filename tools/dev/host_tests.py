@@ -20,8 +20,9 @@ then every defect and fix), ``results.json`` (with the command and commit that m
 so ``tools/analysis/publish_results.py`` can publish it), the JUnit reports and the logs.
 
 Needs ``pip install -e .[host-tests]`` (what the hosts' tests import). Not part of CI:
-``--select issue`` runs for about an hour on 2 cores; ``--select quick`` (a few fast
-modules per host) for a couple of minutes.
+``--select issue`` ran for 16 minutes on 2 cores (measured 2026-12-06: MMEngine 3.3
+minutes a pass, MMPretrain 4.3); ``--select quick`` (a few fast modules per host) for
+under a minute.
 """
 from __future__ import annotations
 
