@@ -95,14 +95,24 @@ class AtomicCheckpointHook(CheckpointHook):
     complete; MMEngine deletes them first. A save that fails deletes nothing. The ids it
     keeps in the message hub, and everything else, are MMEngine's."""
 
+    #: The removals held back during the outermost save; None outside a save.
+    _pending_removals: Optional[list] = None
+
     @contextlib.contextmanager
     def _removals_after_saving(self) -> Iterator[None]:
+        if self._pending_removals is not None:
+            # Nested: MMEngine's _save_best_checkpoint saves the regular checkpoint again
+            # from inside itself; the outermost save removes what both replaced.
+            yield
+            return
         backend, pending = self.file_backend, []
         backend.remove = pending.append  # instance attribute shadows the method
+        self._pending_removals = pending
         try:
             yield
         finally:
             del backend.remove
+            self._pending_removals = None
         current = {getattr(self, 'last_ckpt', None), getattr(self, 'best_ckpt_path', None),
                    *getattr(self, 'best_ckpt_path_dict', {}).values()}
         for path in pending:

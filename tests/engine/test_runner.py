@@ -195,6 +195,25 @@ def test_the_previous_best_checkpoint_is_deleted_only_after_the_new_one(tmp_path
     assert is_complete_checkpoint(tmp_path / 'best_acc_iter_4.pth')
 
 
+def test_a_new_best_after_a_regular_checkpoint_saves_both_and_keeps_one_of_each(tmp_path):
+    """The path of every run with ``save_best``: on a new best, MMEngine's
+    ``_save_best_checkpoint`` saves the regular checkpoint again from inside itself (to
+    store the new best in it), so the deferred removals nest."""
+    runner = tiny_runner(tmp_path, checkpoint=dict(
+        type='CheckpointHook', interval=2, by_epoch=False, max_keep_ckpts=1,
+        save_best='acc', rule='greater', save_optimizer=False, save_param_scheduler=False))
+    hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
+    hook.before_train(runner)  # the hook is driven directly: no training loop
+    for step, acc in ((2, 0.5), (4, 0.7)):
+        runner.train_loop._iter = step
+        hook._save_checkpoint_with_step(runner, step, {})
+        hook._save_best_checkpoint(runner, {'acc': acc})
+    assert sorted(p.name for p in tmp_path.glob('*.pth*')) == [
+        'best_acc_iter_4.pth', 'iter_4.pth']
+    assert all(is_complete_checkpoint(p) for p in tmp_path.glob('*.pth'))
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_4.pth')
+
+
 def test_auto_resume_never_picks_a_best_or_extracted_checkpoint(tmp_path):
     """resume='auto' falls back only to training checkpoints (epoch_N / iter_N), and only
     when last_checkpoint names a missing or truncated file; without last_checkpoint it
