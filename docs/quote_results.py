@@ -46,8 +46,10 @@ def quoted(name: str, page: Path) -> str:
 
 def render(text: str, page: Path) -> str:
     """``text`` of ``page`` with every quoted block replaced by a fresh quote."""
-    return BLOCK.sub(lambda m: blocks.block(m.group(1), quoted(m.group(1)[len('quote-'):], page),
-                                            HEADER), text)
+    def fresh(match: re.Match) -> str:
+        name = match.group(1)  # quote-NAME
+        return blocks.block(name, quoted(name.removeprefix('quote-'), page), HEADER)
+    return BLOCK.sub(fresh, text)
 
 
 def pages() -> list[Path]:
