@@ -6,13 +6,11 @@ numbers out); ``tools/analysis/heat_diagnostics.py`` joins the two.
 """
 from __future__ import annotations
 
-import logging
 import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.logging import MMLogger
 from torch import nn
 
 from qbheat_mm import compat
@@ -22,6 +20,7 @@ from qbheat_mm.models.algorithms.qbheat import QBHeat
 from qbheat_mm.models.necks.heat_extrapolation_neck import HeatExtrapolationNeck
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, extract_backbone_state_dict,
                                         fill_missing_state)
+from qbheat_mm.utils.quiet import init_weights_quietly
 
 from .heat_diagnostics import HeatOperator
 
@@ -118,13 +117,7 @@ def heat_operator(model: nn.Module, step: int) -> HeatOperator:
 def random_init(backbone: nn.Module) -> None:
     """Run ``backbone.init_weights()``: the random-backbone control. Seed torch before
     building the model, as some parameters keep their constructor's random values."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs one INFO record per parameter
-    try:
-        backbone.init_weights()
-    finally:
-        logger.setLevel(level)
+    init_weights_quietly(backbone)
 
 
 def demo_val_images(root: str = 'data/demo') -> list[str]:
