@@ -29,8 +29,9 @@ import torch
 from mmengine.config import DictAction
 
 import qbheat_mm  # noqa: F401  (registration)
-from qbheat_mm.benchmark import AMP_DTYPES, OPTIMIZER_IMPLS, PEERS, TASKS, write_report
+from qbheat_mm.benchmark import AMP_DTYPES, OPTIMIZER_IMPLS, PEERS, TASKS
 from qbheat_mm.benchmark.tasks import DEFAULT_CONFIG
+from qbheat_mm.utils.results import write_results
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(table)
     work_dir = args.work_dir or f'work_dirs/benchmark/{args.task}'
     command = ['tools/benchmark.py'] + list(argv) if argv is not None else None
-    write_report(result, table, task.title, work_dir, command)
+    write_results(work_dir, result, table, task.title, command)
     print(f'\nwritten: {work_dir}/results.json, {work_dir}/results.md')
     return result
 

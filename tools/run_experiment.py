@@ -2,18 +2,18 @@
 
     python tools/run_experiment.py PLAN --work-dir DIR [--seeds 0 1] [--dry-run]
         [--report-only] [--runs-from RESULTS_JSON] [--plan-options k=v ...]
-        [--only NAME ...] [--with NAME ...]                      (comparisons)
+        [--only NAME ...] [--with NAME ...]
 
-PLAN is a plan file under ``configs/experiments/`` (its README lists them). A
-``comparison`` pre-trains, extracts and evaluates every pre-training of the plan over
-seeds (``--only`` some pre-trainings, ``--with`` optional evaluations such as DETR); an
-``ablation`` trains a grid of QB-Heat variants (learned or frozen operator, decoder
-scope, neck mode) over seeds. Finished stages are never run again, an interrupted one
-resumes, ``--runs-from`` takes the finished runs of an earlier (published) results.json,
-``--dry-run`` prints every command, ``--report-only`` tabulates what has finished. Written
-to DIR: ``results.json`` (with the command, commit and machine), ``results.md`` and plots;
-``tools/analysis/publish_results.py`` copies them to ``docs/results/``. Details of each
-kind: ``qbheat_mm/experiments/comparison.py`` and ``ablation.py``.
+PLAN is a plan file under ``configs/experiments/`` (its README lists them): rows (each a
+pre-training, or the random init) and the evaluations every row gets, over seeds
+(``--only`` some rows, ``--with`` optional evaluations such as DETR). An ablation is the
+same with grid variants of one QB-Heat config as rows, scored by their own validation.
+Finished stages are never run again, an interrupted one resumes, ``--runs-from`` takes the
+finished rows of an earlier (published) results.json, ``--dry-run`` prints every command,
+``--report-only`` tabulates what has finished. Written to DIR: ``results.json`` (with the
+command, commit and machine), ``results.md``, ``results.csv`` and plots;
+``tools/analysis/publish_results.py`` copies them to ``docs/results/``. The plan format:
+``qbheat_mm/experiments/plan.py``.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from qbheat_mm.experiments import load_plan, run_plan
-from qbheat_mm.experiments.comparison import StageFailed
+from qbheat_mm.experiments import StageFailed, load_plan, run_plan
 from qbheat_mm.utils.runs import RunFailed
 
 
@@ -42,12 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--runs-from', metavar='RESULTS_JSON',
                         help='an earlier results.json: its finished runs are taken where '
                         'the work dir has not finished them (a study spanning sessions)')
-    comparison = parser.add_argument_group('comparisons')
-    comparison.add_argument('--only', nargs='+', metavar='NAME',
-                            help='run only these pre-trainings (the table keeps every row)')
-    comparison.add_argument('--with', nargs='+', dest='with_evaluations', metavar='NAME',
-                            help="also run these optional evaluations (the plan's "
-                            '`optional=True` ones, e.g. detr)')
+    parser.add_argument('--only', nargs='+', metavar='NAME',
+                        help='run only these rows (the table keeps every row)')
+    parser.add_argument('--with', nargs='+', dest='with_evaluations', metavar='NAME',
+                        help="also run these optional evaluations (the plan's "
+                        '`optional=True` ones, e.g. detr)')
     return parser.parse_args(argv)
 
 
@@ -56,12 +54,8 @@ def main(argv: list[str] | None = None):
     args = parse_args(argv)
     plan = load_plan(args.plan, args.plan_options)
     kwargs = dict(seeds=args.seeds, dry_run=args.dry_run, report_only=args.report_only,
-                  runs_from=args.runs_from)
-    if plan['type'] == 'comparison':
-        kwargs.update(only=args.only, with_evaluations=args.with_evaluations)
-    elif args.only or args.with_evaluations:
-        raise ValueError(f"--only and --with choose a comparison's rows and evaluations; "
-                         f"{args.plan} is an {plan['type']}")
+                  runs_from=args.runs_from, only=args.only,
+                  with_evaluations=args.with_evaluations)
     command = [osp.join('tools', 'run_experiment.py')] + argv
     return run_plan(plan, args.work_dir, command, **kwargs)
 

@@ -1,7 +1,7 @@
 """Benchmarks: what a QB-Heat step costs against its peers, its parts, its speed options,
 its data loader, and the same on a GPU. One timing method (interleaved rounds, medians,
-paired ratios), one memory measure, one report writer; ``tools/benchmark.py --task``."""
-from .report import write_report
+paired ratios), one memory measure; ``tools/benchmark.py --task`` writes the results with
+:func:`qbheat_mm.utils.results.write_results`."""
 from .steps import AMP_DTYPES, OPTIMIZER_IMPLS, PEERS, Peer, build_peer, peer_step, \
     qbheat_part_fns, state_mb
 from .tasks import (TASKS, BaseBenchmark, DataloaderBenchmark, GPUBenchmark, OptionsBenchmark,
@@ -11,5 +11,4 @@ from .timing import paired_ratio, step_memory_mb, time_interleaved
 __all__ = ['AMP_DTYPES', 'BaseBenchmark', 'DataloaderBenchmark', 'GPUBenchmark',
            'OPTIMIZER_IMPLS', 'OptionsBenchmark', 'PEERS', 'PartsBenchmark', 'Peer',
            'StepBenchmark', 'TASKS', 'build_peer', 'paired_ratio', 'peer_step',
-           'qbheat_part_fns', 'state_mb', 'step_memory_mb', 'time_interleaved',
-           'write_report']
+           'qbheat_part_fns', 'state_mb', 'step_memory_mb', 'time_interleaved']

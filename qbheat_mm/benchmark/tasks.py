@@ -4,7 +4,7 @@ Modelled on MMDetection's ``BaseBenchmark`` and its ``benchmark.py --task``: a t
 built from its options, :meth:`BaseBenchmark.run` measures and returns a result (its
 ``setting``, its ``rows`` and a ``summary``), :meth:`BaseBenchmark.markdown` renders that
 result as the table the docs quote, and ``tools/benchmark.py`` writes both with
-:func:`~qbheat_mm.benchmark.report.write_report`.
+:func:`~qbheat_mm.utils.results.write_results`, the writer of every results file.
 
 - ``step``: one training step of QB-Heat and of its peers, QB-Heat's encoder floor and
   the parts of its step; over several image and batch sizes, the scaling grid.

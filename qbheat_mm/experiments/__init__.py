@@ -1,45 +1,37 @@
-"""Experiments as plan files, run by one tool (``tools/run_experiment.py``).
+"""Experiments as plan files, run by one engine (``tools/run_experiment.py``).
 
-A plan (a Python config under ``configs/experiments/``) says what to run and how to
-tabulate it; its ``type`` picks the kind:
+A plan (a Python config under ``configs/experiments/``) lists rows, each a training run of
+a config or the random init, and the evaluations every row gets, over seeds
+(:mod:`.plan`). A comparison of pre-trainings and an ablation grid of QB-Heat variants
+are the same thing to the engine: an ablation is a plan whose rows are grid variants,
+evaluated by their own validation, with differences taken along a named axis.
 
-- ``'comparison'`` (:mod:`.comparison`): pre-trainings of one backbone, each followed by
-  the same frozen-backbone evaluations, over seeds (the laptop comparison and study, the
-  decoder ablation's probes, the paper-scale plan);
-- ``'ablation'`` (:mod:`.ablation`): a grid of QB-Heat variants of one config (learned or
-  frozen operator, decoder scope, neck mode) over seeds (the heat-operator ablations and
-  the known-answer control).
+Split by concern: :mod:`.plan` (reading and checking a plan), :mod:`.launch` (the
+commands under a local, dist or slurm launcher), :mod:`.stages` (each row's stages, run
+resumably, and the run of a plan), :mod:`.readers` (stage records, logged values, the
+finished rows of an earlier ``results.json``), :mod:`.table` (values over seeds,
+differences against the spread, results files) and :mod:`.plots`.
 
-Both run every unfinished stage in its own process with its own work dir, resume what was
-interrupted, take finished runs of an earlier ``results.json`` (``runs_from``) so a study
-can span sessions, print their commands on a dry run, and write ``results.json`` (with the
-command, commit and machine), ``results.md`` and plots.
-
-Experiments drive ``tools/train.py`` and the other tools of a source checkout.
+Every stage runs in its own process and folder, a rerun continues where the last one
+stopped, ``--runs-from`` takes the finished rows of an earlier (published) results file so
+a study can span sessions, and a dry run prints every command. Experiments drive
+``tools/train.py`` and the other tools of a source checkout.
 """
 from __future__ import annotations
 
-from . import ablation, comparison
-from .common import read_plan
+from .launch import StageFailed
+from .plan import check_plan, read_plan
+from .stages import run
 
-__all__ = ['PLAN_TYPES', 'load_plan', 'run_plan']
-
-PLAN_TYPES = {'comparison': comparison, 'ablation': ablation}
+__all__ = ['StageFailed', 'load_plan', 'run_plan']
 
 
 def load_plan(path: str, options: dict | None = None) -> dict:
     """Read and check the plan file ``path`` (``options`` merged in); plain values."""
-    cfg = read_plan(path, options)
-    # Without a `type`: a comparison if it lists pre-trainings, an ablation if it names a
-    # config.
-    kind = cfg.get('type') or ('comparison' if 'pretrainings' in cfg
-                               else 'ablation' if 'config' in cfg else None)
-    if kind not in PLAN_TYPES:
-        raise ValueError(f'{path}: `type` must be one of {sorted(PLAN_TYPES)}, got {kind!r}')
-    return PLAN_TYPES[kind].check_plan(cfg, path)
+    return check_plan(read_plan(path, options), path)
 
 
 def run_plan(plan: dict, work_dir: str, command: list[str], **kwargs):
-    """Run ``plan`` in ``work_dir`` (see the kinds' ``run`` for ``kwargs``); ``command``
+    """Run ``plan`` in ``work_dir`` (see :func:`.stages.run` for ``kwargs``); ``command``
     is what the results record as the command that made them."""
-    return PLAN_TYPES[plan['type']].run(plan, work_dir, command, **kwargs)
+    return run(plan, work_dir, command, **kwargs)

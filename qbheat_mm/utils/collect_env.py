@@ -79,7 +79,8 @@ def nms_on_gpu_status() -> str:
     return f'yes (batched_nms on {torch.cuda.get_device_name(0)} kept boxes {got} as on cpu)'
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The checkout's short commit, with a note when it has uncommitted changes."""
     repo = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(['git', '-C', str(repo), 'rev-parse', '--short', 'HEAD'],
@@ -113,7 +114,7 @@ def collect_env() -> 'OrderedDict[str, str]':
     except Exception as exc:
         env['CUDA available'] = f'unknown ({exc})'
     env['qbheat_mm'] = _version('qbheat_mm')
-    env['git commit'] = _git_commit()
+    env['git commit'] = git_commit()
     return env
 
 

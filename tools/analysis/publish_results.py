@@ -9,9 +9,9 @@ the destination: ``results.md`` (its links into run directories, which stay behi
 become plain numbers), ``results.json``, ``results.csv`` and the plots, when present, and
 each ``--picture`` (a reconstruction picture of one run, say). The top of ``results.md``
 names the command, the code's commit, the machine and the time the driver recorded in
-``results.json`` (:func:`qbheat_mm.utils.provenance.provenance`); a work dir whose driver
-recorded none is refused, since its numbers could not be traced. Docs quote these files
-and link to them; they never retype a number.
+``results.json`` (:mod:`qbheat_mm.utils.results`, the one writer of results files); a
+work dir whose driver recorded none is refused, since its numbers could not be traced.
+Docs quote these files and link to them; they never retype a number.
 """
 from __future__ import annotations
 
@@ -22,20 +22,15 @@ import os.path as osp
 import re
 import shutil
 
-COPIED = ('results.json', 'results.csv', 'results.png', 'curves.png')
+from qbheat_mm.utils.results import PROVENANCE_PREFIX, provenance_paragraph
+
+COPIED = ('results.json', 'results.csv', 'results.png', 'curves.png', 'validation.png')
 #: A markdown link whose target is relative (a run directory of the work dir).
 LOCAL_LINK = re.compile(r'\[([^\]]+)\]\((?![a-z]+://|#)[^)]*\)')
 
 
-def provenance_header(record: dict) -> str:
-    env = record['environment']
-    machine = record.get('machine', {})
-    threads = machine.get('threads') or 'unset'
-    return (f"Made by `{record['command']}` at commit `{env.get('git commit', 'unknown')}`, "
-            f"written {record['written']}, on {machine.get('cores', '?')} "
-            f"{machine.get('processor', '')} cores (OMP_NUM_THREADS={threads}), torch "
-            f"{env.get('torch', '?')}, mmpretrain {env.get('mmpretrain', '?')}. Published by "
-            '`tools/analysis/publish_results.py`; run directories stay in the work dir.\n\n')
+PUBLISHED = ('Published by `tools/analysis/publish_results.py`; run directories stay in '
+             'the work dir.')
 
 
 def publish(work_dir: str, dest: str, pictures: list[str] = ()) -> list[str]:
@@ -54,8 +49,10 @@ def publish(work_dir: str, dest: str, pictures: list[str] = ()) -> list[str]:
     with open(osp.join(work_dir, 'results.md')) as f:
         table = LOCAL_LINK.sub(r'\1', f.read())
     title, _, body = table.partition('\n\n')
+    if body.startswith(PROVENANCE_PREFIX):  # written by qbheat_mm.utils.results: replaced
+        body = body.partition('\n\n')[2]
     with open(osp.join(dest, 'results.md'), 'w') as f:
-        f.write(f'{title}\n\n{provenance_header(record)}{body}')
+        f.write(f'{title}\n\n{provenance_paragraph(record)} {PUBLISHED}\n\n{body}')
     written.append(osp.join(dest, 'results.md'))
     for name in COPIED:
         if osp.isfile(osp.join(work_dir, name)):

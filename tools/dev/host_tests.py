@@ -27,7 +27,6 @@ under a minute.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -38,7 +37,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from qbheat_mm.utils.provenance import provenance
+from qbheat_mm.utils.results import write_results
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -142,9 +141,11 @@ def run_pytest(root: str, paths: list[str], junit: str, log: str, plugin: bool,
         raise RuntimeError(f'pytest wrote no report {junit}; see {log}')
 
 
+TITLE = "The hosts' own tests, without and with `import qbheat_mm`"
+
+
 def markdown(results: dict) -> str:
-    lines = ['# The hosts\' own tests, without and with `import qbheat_mm`', '',
-             'Each selected module of the host runs twice in fresh pytest processes, plain '
+    lines = ['Each selected module of the host runs twice in fresh pytest processes, plain '
              'and with `-p qbheat_mm`; a defect passed plain and failed with the plugin, a '
              'fix the other way round.', '',
              '| host | selection | run | ' + ' | '.join(OUTCOMES) + ' |',
@@ -200,11 +201,8 @@ def main(argv: list[str] | None = None) -> dict:
         results[name] = dict(tag=HOSTS[name]['tag'], selection=args.select, paths=paths,
                              comparison=compare(reports['plain'], reports['plugin']))
     text = markdown(results)
-    with open(osp.join(args.out, 'results.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(args.out, 'results.json'), 'w') as f:
-        json.dump(dict(hosts=results, provenance=provenance(
-            [__file__] + list(sys.argv[1:] if argv is None else argv))), f, indent=2)
+    write_results(args.out, dict(hosts=results), text, TITLE,
+                  [__file__] + list(sys.argv[1:] if argv is None else argv))
     print(text)
     return results
 
