@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 
 .PHONY: setup demo lint test test-fast env control ablation ablation-256 compare compare-long \
-	decoder-ablation clean-demo
+	study decoder-ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -60,15 +60,22 @@ compare-long: setup
 	$(PY) tools/run_experiment.py configs/experiments/laptop_long.py \
 		--work-dir work_dirs/compare_laptop_long
 
+# The laptop study with converged probes: equal images seen (24,576) for QB-Heat, its
+# frozen-operator control, MoCo-v2, supervised and a random init on Mobile-Former-294M, and
+# SparK (the reference masked-modelling method), QB-Heat, MoCo-v2 and a random init on
+# ResNet-18, two seeds; linear, tran-1 and k-NN probes on cached features at two layers
+# and three BatchNorm regimes, frozen RetinaNet on the Mobile-Former rows; about 6 hours
+# (docs/en/experiments/laptop_study_converged.md). Finished stages are kept.
+study: setup
+	$(PY) tools/run_experiment.py configs/experiments/laptop_study_converged.py \
+		--work-dir work_dirs/laptop_study_converged
+
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
 # masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations
 # with three decoder sizes (docs/en/experiments/decoder_ablation.md).
 decoder-ablation: setup
 	$(PY) tools/run_experiment.py configs/experiments/decoder_demo.py \
-		--work-dir work_dirs/decoder_ablation_demo/4x256
-	$(PY) tools/run_experiment.py configs/experiments/decoder_demo.py \
-		--work-dir work_dirs/decoder_ablation_demo/2x192 \
-		--plan-options "cfg_options=['model.decoder.depth=2','model.decoder.embed_dims=192']"
+		--work-dir work_dirs/decoder_ablation_demo
 	$(PY) tools/run_experiment.py configs/experiments/laptop_decoder.py \
 		--work-dir work_dirs/compare_laptop_decoder
 

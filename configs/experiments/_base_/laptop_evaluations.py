@@ -23,3 +23,12 @@ cond_detr = dict(
 # DETR did not learn in the laptop comparison's budget (at most 1.4 AP): later plans run
 # it only on request (`--with detr`).
 detr_optional = dict(detr, optional=True)
+# The converged probes (tools/analysis/feature_probes.py): linear, tran-1 and k-NN at two
+# layers and three BatchNorm regimes, one config per backbone; the protocol is
+# configs/_base_/schedules/converged-probes.py.
+probes = dict(
+    name='probes', label='converged probes', kind='features',
+    config=dict(mobileformer='configs/probing/feature-probes_mobileformer-294m_laptop-objects.py',
+                resnet18='configs/probing/feature-probes_resnet18_laptop-objects.py'))
+# Frozen RetinaNet for the Mobile-Former rows only (rows of another backbone skip it).
+retinanet_mobileformer = dict(retinanet, config=dict(mobileformer=retinanet['config']))
