@@ -1,12 +1,18 @@
 # The entry points README.md and docs/en/ document (tests/docs/ checks that every target they
-# name exists). Every target runs the (idempotent) setup first.
+# name exists). Every target runs the (idempotent) setup first, at the level it needs:
+# `setup` for the main job (mmcv without compiled ops: seconds), `setup-det` for anything
+# that runs MMDetection (mmcv's compiled ops, built once and cached: about 15-20 minutes on
+# 2 cores the first time).
 PY := .venv/bin/python
 
-.PHONY: setup demo lint test test-fast env control ablation ablation-256 compare compare-long \
-	study decoder-ablation clean-demo
+.PHONY: setup setup-det demo lint test test-fast env control ablation ablation-256 compare \
+	compare-long study decoder-ablation clean-demo
 
 setup:
 	@bash scripts/setup.sh
+
+setup-det:
+	@bash scripts/setup.sh --detection
 
 demo: setup
 	$(PY) tools/train.py configs/qbheat_mobileformer_demo.py --work-dir work_dirs/qbheat_demo
@@ -16,13 +22,13 @@ demo: setup
 lint: setup
 	$(PY) -m ruff check .
 
-test: lint
+test: setup-det lint
 	$(PY) -m pytest tests --durations=10
 
 # The developer's lane: the unit tests, without the tests marked slow (a training run),
 # dist (torchrun) or e2e (a whole pipeline); markers in setup.cfg. Not a replacement for
 # `make test` before a commit.
-test-fast: lint
+test-fast: setup-det lint
 	$(PY) -m pytest tests -m "not slow and not dist and not e2e" --durations=10
 
 env: setup
@@ -48,7 +54,7 @@ ablation-256: setup
 # The paper's comparison at laptop scale: five Mobile-Former-294M pre-trainings through
 # linear, tran-1 and k-NN probes and frozen-backbone detectors, one table
 # (docs/en/experiments/laptop_comparison.md). Finished stages are kept: rerunning continues.
-compare: setup
+compare: setup-det
 	$(PY) tools/run_experiment.py configs/experiments/laptop.py \
 		--work-dir work_dirs/compare_laptop
 
@@ -56,7 +62,7 @@ compare: setup
 # MoCo-v2, supervised (15 minutes of training each, two seeds) and a random init through
 # linear, tran-1, k-NN and frozen RetinaNet, with k-NN learning curves; about 3.5 hours
 # (docs/en/experiments/laptop_study.md). Finished stages are kept: rerunning continues.
-compare-long: setup
+compare-long: setup-det
 	$(PY) tools/run_experiment.py configs/experiments/laptop_long.py \
 		--work-dir work_dirs/compare_laptop_long
 
@@ -66,14 +72,14 @@ compare-long: setup
 # ResNet-18, two seeds; linear, tran-1 and k-NN probes on cached features at two layers
 # and three BatchNorm regimes, frozen RetinaNet on the Mobile-Former rows; about 6 hours
 # (docs/en/experiments/laptop_study_converged.md). Finished stages are kept.
-study: setup
+study: setup-det
 	$(PY) tools/run_experiment.py configs/experiments/laptop_study_converged.py \
 		--work-dir work_dirs/laptop_study_converged
 
 # Does the lighter decoder (2 x 192, the fast option) cost quality? The demo's honest
 # masked PSNR with either decoder, two seeds, then the laptop comparison's evaluations
 # with three decoder sizes (docs/en/experiments/decoder_ablation.md).
-decoder-ablation: setup
+decoder-ablation: setup-det
 	$(PY) tools/run_experiment.py configs/experiments/decoder_demo.py \
 		--work-dir work_dirs/decoder_ablation_demo
 	$(PY) tools/run_experiment.py configs/experiments/laptop_decoder.py \

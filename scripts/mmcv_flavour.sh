@@ -4,14 +4,20 @@
 #
 #   bash scripts/mmcv_flavour.sh .venv/bin/python
 #
+# - QBHEAT_MMCV_OPS=none: no compiled ops at all (cache suffix `noops`), what the main job
+#   needs (pre-training, probes, k-NN, reconstructions, FLOPs, ONNX); built in seconds.
 # - torch sees no GPU: CPU-only ops (cache suffix `cpu`).
 # - torch sees a GPU and an nvcc of torch's CUDA major version is found: CUDA ops for the
 #   target architectures (cache suffix `cuda<torch CUDA>_sm<archs>`).
-# - torch sees a GPU and no such nvcc: stop, naming what is missing, before any build.
+# - torch sees a GPU and no such nvcc: CPU-only ops, and detection runs on the GPU through
+#   the fallbacks its configs name (qbheat_mm/det/fallbacks.py: a PyTorch focal loss,
+#   torchvision's NMS); QBHEAT_MMCV_OPS=cuda insists on mmcv's CUDA kernels and stops,
+#   naming what is missing, before any build.
 #
 # Environment:
-#   QBHEAT_MMCV_OPS        auto (default) | cpu (CPU-only ops even with a GPU) | cuda (CUDA
-#                          ops even without a visible GPU, for TORCH_CUDA_ARCH_LIST)
+#   QBHEAT_MMCV_OPS        auto (default) | none (no compiled ops) | cpu (CPU-only ops even
+#                          with a GPU) | cuda (CUDA ops even without a visible GPU, for
+#                          TORCH_CUDA_ARCH_LIST; stops without a toolkit)
 #   CUDA_HOME, CUDA_PATH   the toolkit to build with; when set, the only one considered
 #   TORCH_CUDA_ARCH_LIST   target architectures ("8.6;9.0"); default: the GPUs torch sees
 #   QBHEAT_CUDA_LOCATIONS  where to look for toolkits after PATH (globs, space-separated)
@@ -105,20 +111,25 @@ mmcv_arch_key() {
 }
 
 # mmcv_flavour_decide PYTHON: decide from PYTHON's torch and the toolkits found. Returns 0
-# and sets MMCV_FLAVOUR (cache suffix), MMCV_OPS_KIND (cpu | cuda), MMCV_BUILD_ENV (array
-# of VAR=value for the build), MMCV_DECISION (one line); or returns 1 with MMCV_STOP (what
-# is missing and the ways on).
+# and sets MMCV_FLAVOUR (cache suffix), MMCV_OPS_KIND (none | cpu | cuda), MMCV_BUILD_ENV
+# (array of VAR=value for the build), MMCV_DECISION (one line); or returns 1 with MMCV_STOP
+# (what is missing and the ways on).
 mmcv_flavour_decide() {
     local py=$1 mode=${QBHEAT_MMCV_OPS:-auto} probe torch_cuda ngpu caps gpus
     MMCV_FLAVOUR='' MMCV_OPS_KIND='' MMCV_BUILD_ENV=() MMCV_DECISION='' MMCV_STOP=''
-    local optin="rerun with QBHEAT_MMCV_OPS=cpu for CPU-only mmcv ops: pre-training on the
-      GPU works, but MMDetection's NMS and mmcv's other ops then fail on CUDA tensors
-      (\"nms_impl: implementation for device cuda:0 not found\"), so testing or
-      validating RetinaNet on the GPU fails; the choice is kept in .venv/.mmcv_ops until
-      QBHEAT_MMCV_OPS=auto"
+    local optin="rerun with QBHEAT_MMCV_OPS=cpu for CPU-only mmcv ops (what the set-up
+      picks on its own without QBHEAT_MMCV_OPS=cuda): pre-training on the GPU works, and
+      the project's RetinaNet configs run on the GPU through their fallbacks (a PyTorch
+      focal loss, torchvision's NMS); mmcv's other CUDA kernels are then missing; the
+      choice is kept in .venv/.mmcv_ops until QBHEAT_MMCV_OPS=auto"
     case $mode in
+        none)
+            MMCV_FLAVOUR=noops MMCV_OPS_KIND=none
+            MMCV_BUILD_ENV=(MMCV_WITH_OPS=0 CUDA_VISIBLE_DEVICES=)
+            MMCV_DECISION="mmcv ops: none (the main job needs none; detection: make setup-det)"
+            return 0 ;;
         auto|cpu|cuda) ;;
-        *) MMCV_STOP="QBHEAT_MMCV_OPS=$mode: expected auto, cpu or cuda."; return 1 ;;
+        *) MMCV_STOP="QBHEAT_MMCV_OPS=$mode: expected auto, none, cpu or cuda."; return 1 ;;
     esac
     if ! probe=$("$py" -c "$_MMCV_TORCH_PROBE"); then
         MMCV_STOP="$py could not import torch to decide which mmcv ops to build (traceback above)."
@@ -137,7 +148,7 @@ mmcv_flavour_decide() {
         if (( ngpu == 0 )); then
             MMCV_DECISION="mmcv ops: CPU-only (torch sees no GPU)"
         else
-            MMCV_DECISION="mmcv ops: CPU-only, as QBHEAT_MMCV_OPS=cpu asks, although torch sees $gpus: MMDetection's NMS will fail on CUDA tensors"
+            MMCV_DECISION="mmcv ops: CPU-only, as QBHEAT_MMCV_OPS=cpu asks, although torch sees $gpus: detection runs on the GPU through the fallbacks its configs name (PyTorch focal loss, torchvision NMS); mmcv's CUDA kernels are missing"
         fi
         return 0
     fi
@@ -217,6 +228,12 @@ mmcv_flavour_decide() {
     if [[ -z $chosen ]]; then
         local found
         found=$(printf '; %s' "${looked[@]}")
+        if [[ $mode == auto ]]; then  # no toolkit: CPU ops, detection through the fallbacks
+            MMCV_FLAVOUR=cpu MMCV_OPS_KIND=cpu
+            MMCV_BUILD_ENV=(CUDA_VISIBLE_DEVICES=)
+            MMCV_DECISION="mmcv ops: CPU-only: torch sees $gpus but no nvcc of torch's CUDA $need.x was found (${found#; }); detection runs on the GPU through the fallbacks its configs name (PyTorch focal loss, torchvision NMS); for mmcv's CUDA kernels install a CUDA $need.x toolkit and rerun with QBHEAT_MMCV_OPS=cuda"
+            return 0
+        fi
         MMCV_STOP="$seen and torch is built with CUDA $torch_cuda, so mmcv's CUDA ops need
   nvcc from a CUDA $need.x toolkit; none was found (${found#; }).
   Two ways on:

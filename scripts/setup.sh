@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# One setup path: creates .venv in the repository and installs the pinned OpenMMLab stack.
+# One setup path: creates .venv in the repository and installs the pinned OpenMMLab stack,
+# at one of two levels:
 #
-#   bash scripts/setup.sh        (what `make setup`, `make demo` and `make test` run)
+#   bash scripts/setup.sh               the main job (`make setup`, `make demo`): mmcv
+#                                       without compiled ops, built in seconds; pre-training,
+#                                       probes, k-NN, reconstructions, FLOPs, ONNX and the
+#                                       benchmarks need nothing more
+#   bash scripts/setup.sh --detection   MMDetection too (`make setup-det`, `make test`):
+#                                       mmcv with its compiled ops, built once (about 15-20
+#                                       minutes on 2 cores) and cached
 #
-# Pins live in setup.cfg only. mmcv 2.1.0 has no wheel for this torch, so it is built from
-# source once (about 20 minutes on 2 cores) into a cache folder outside the repository
-# whose name carries everything the binary depends on: mmcv, torch, Python tag, machine
-# and ops flavour (`cpu`, or `cuda<torch's CUDA>_sm<target architectures>`). pip's own
-# wheel cache keys on the source only and would hand back a build made against another
-# torch, so it is never used for mmcv. Which ops to build is decided before building, in
+# A venv that has the ops keeps them: the main level never downgrades it. Pins live in
+# setup.cfg only. mmcv 2.1.0 has no wheel for this torch, so it is built from source, at
+# either level, into a cache folder outside the repository whose name carries everything
+# the binary depends on: mmcv, torch, Python tag, machine and ops flavour (`noops`, `cpu`,
+# or `cuda<torch's CUDA>_sm<target architectures>`). pip's own wheel cache keys on the
+# source only and would hand back a build made against another torch, so it is never used
+# for mmcv. Both builds are the one distribution `mmcv` (the sources would name the build
+# without ops `mmcv-lite`, a second distribution beside a later `mmcv`): one replaces the
+# other, never both. Which ops to build is decided before building, in
 # scripts/mmcv_flavour.sh: CUDA ops need a GPU torch sees and an nvcc of torch's CUDA
-# major version; without that nvcc the script stops and names the ways on.
+# major version; without that nvcc it builds the CPU ops, and detection runs on the GPU
+# through the fallbacks its configs name.
 #
 # Environment: PYTHON (interpreter, default python3.11), QBHEAT_CACHE_DIR (default
 # ${XDG_CACHE_HOME:-~/.cache}/qbheat_mm), MAX_JOBS (parallel compile jobs, default what
-# fits the cores and the memory), QBHEAT_MMCV_OPS (auto | cpu | cuda, remembered in
-# .venv/.mmcv_ops), CUDA_HOME, TORCH_CUDA_ARCH_LIST: see scripts/mmcv_flavour.sh.
+# fits the cores and the memory), QBHEAT_MMCV_OPS (none | auto | cpu | cuda, remembered in
+# .venv/.mmcv_ops; default none, or auto with --detection), CUDA_HOME,
+# TORCH_CUDA_ARCH_LIST: see scripts/mmcv_flavour.sh.
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,9 +37,26 @@ CACHE_ROOT="${QBHEAT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qbheat_mm}"
 STAMP="$VENV/.qbheat_setup_stamp"
 # shellcheck source=scripts/mmcv_flavour.sh
 source "$ROOT/scripts/mmcv_flavour.sh"
-# An explicit QBHEAT_MMCV_OPS is remembered by the venv, so later runs (make test) keep it.
-REMEMBERED_OPS=$(cat "$VENV/.mmcv_ops" 2>/dev/null || echo auto)
-export QBHEAT_MMCV_OPS="${QBHEAT_MMCV_OPS:-$REMEMBERED_OPS}"
+DETECTION=0
+case "${1:-}" in
+    --detection) DETECTION=1 ;;
+    "") ;;
+    *) echo "scripts/setup.sh: unknown argument '$1' (expected nothing, or --detection)" >&2
+       exit 2 ;;
+esac
+# The level the venv has (remembered in .venv/.mmcv_ops) is kept unless QBHEAT_MMCV_OPS
+# asks for another; --detection raises `none` to `auto`.
+REMEMBERED_OPS=$(cat "$VENV/.mmcv_ops" 2>/dev/null || echo none)
+REQUESTED_OPS=${QBHEAT_MMCV_OPS:-}
+export QBHEAT_MMCV_OPS="${REQUESTED_OPS:-$REMEMBERED_OPS}"
+if (( DETECTION )) && [[ $QBHEAT_MMCV_OPS == none ]]; then
+    if [[ -n $REQUESTED_OPS ]]; then
+        echo "scripts/setup.sh --detection: QBHEAT_MMCV_OPS=none asks for mmcv without its" \
+             "compiled ops, which MMDetection imports; unset it (or QBHEAT_MMCV_OPS=auto)." >&2
+        exit 2
+    fi
+    QBHEAT_MMCV_OPS=auto
+fi
 STEP="starting"
 T0=$(date +%s)
 
@@ -70,11 +99,15 @@ mmcv_cache_dir() {  # mmcv_cache_dir FLAVOUR -> the cache folder of that build
     echo "$CACHE_ROOT/mmcv-${MMCV_V}_torch-${TORCH_V}_${pytag}_$(uname -m)_$1"
 }
 
+# What the installed stack must import at this level.
+IMPORTS='import mmcv, mmpretrain, qbheat_mm'
+[[ $QBHEAT_MMCV_OPS == none ]] || IMPORTS='import mmcv.ops, mmdet.models, mmpretrain, qbheat_mm'
+
 # Fast path: nothing changed since the last complete run.
 FINGERPRINT=$(cat "$ROOT/setup.cfg" "$ROOT/scripts/setup.sh" "$ROOT/scripts/mmcv_flavour.sh" \
               | sha256sum | cut -c1-16)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FINGERPRINT" ]] \
-   && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmpretrain, qbheat_mm' 2>/dev/null; then
+   && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
     if [[ $QBHEAT_MMCV_OPS == "$REMEMBERED_OPS" ]] && ! mmcv_gpu_driver_present; then
         say "environment up to date ($VENV); nothing to do"
         exit 0
@@ -103,20 +136,23 @@ step "install torch==$TORCH_V torchvision==$TORCHVISION_V"
 HINT="pip could not install the torch pair; check the package index is reachable and has these versions."
 "${PIP[@]}" install -q "torch==$TORCH_V" "torchvision==$TORCHVISION_V"
 
-# --- 3. mmcv with compiled ops, built once per (mmcv, torch, python, machine, flavour) ----
+# --- 3. mmcv, built once per (mmcv, torch, python, machine, ops flavour) ------------------
 step "decide which mmcv ops to build"
 if ! mmcv_flavour_decide "$VENV/bin/python"; then HINT="$MMCV_STOP"; false; fi
 say "$MMCV_DECISION"
 echo "$QBHEAT_MMCV_OPS" > "$VENV/.mmcv_ops"
 MMCV_CACHE=$(mmcv_cache_dir "$MMCV_FLAVOUR")
-step "mmcv==$MMCV_V with compiled ops (cache: $MMCV_CACHE)"
-installed_mmcv=$("$VENV/bin/python" -c 'import mmcv, mmcv.ops; print(mmcv.__version__)' 2>/dev/null || true)
+step "mmcv==$MMCV_V, ops: $MMCV_OPS_KIND (cache: $MMCV_CACHE)"
+installed_mmcv=$("$VENV/bin/python" -c 'import mmcv; print(mmcv.__version__)' 2>/dev/null || true)
 if [[ "$installed_mmcv" == "$MMCV_V" && -f "$VENV/.mmcv_from" && "$(cat "$VENV/.mmcv_from")" == "$MMCV_CACHE" ]]; then
     say "mmcv $MMCV_V already installed from this cache"
 else
     if ! compgen -G "$MMCV_CACHE/mmcv-*.whl" >/dev/null; then
         JOBS=${MAX_JOBS:-$(mmcv_max_jobs "$MMCV_OPS_KIND" "$(mmcv_machine_cores)" "$(mmcv_machine_mem_kib)")}
-        if [[ $MMCV_OPS_KIND == cuda ]]; then
+        if [[ $MMCV_OPS_KIND == none ]]; then
+            say "no cached wheel: building mmcv $MMCV_V without compiled ops (seconds: nothing to compile)"
+            HINT="the mmcv build failed; its log is printed above."
+        elif [[ $MMCV_OPS_KIND == cuda ]]; then
             say "no cached wheel: building mmcv $MMCV_V with CUDA ops from source, MAX_JOBS=$JOBS (longer than the CPU-only build's 20 minutes on 2 cores: nvcc compiles the CUDA kernels too)"
             HINT="the mmcv CUDA build failed; its log is printed above. 'unsupported GNU version': nvcc rejects this gcc, install one it supports and rerun with CC=gcc-N CXX=g++-N (torch passes CC to nvcc). 'Killed' or out of memory: rerun with a smaller MAX_JOBS. Or see docs/en/get_started.md, \"Install on a GPU machine\", for CPU-only ops (QBHEAT_MMCV_OPS=cpu)."
         else
@@ -133,7 +169,11 @@ else
         # torch >= 2.14 headers refuse anything older than C++20; mmcv hard-codes C++17.
         sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
         grep -q -- '-std=c++20' "$SRC/setup.py"
-        if ! ( cd "$SRC" && env "${MMCV_BUILD_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS="$JOBS" \
+        # Without ops the sources name the distribution mmcv-lite, which pip would keep
+        # beside a later mmcv (and which does not satisfy the mmcv pin): one name for both.
+        sed -i "s/name='mmcv' if os.getenv('MMCV_WITH_OPS', '1') == '1' else 'mmcv-lite'/name='mmcv'/" "$SRC/setup.py"
+        grep -q "^    name='mmcv',$" "$SRC/setup.py"
+        if ! ( cd "$SRC" && env MMCV_WITH_OPS=1 "${MMCV_BUILD_ENV[@]}" MAX_JOBS="$JOBS" \
                  "${PIP[@]}" wheel --no-build-isolation --no-deps --no-cache-dir -w "$BUILD/dist" . \
                  >"$BUILD/build.log" 2>&1 ); then
             tail -n 60 "$BUILD/build.log" >&2
@@ -149,6 +189,7 @@ else
         rm -rf "$BUILD"
     fi
     HINT="the cached mmcv wheel would not install; delete $MMCV_CACHE and rerun to rebuild it."
+    "${PIP[@]}" uninstall -q -y mmcv-lite 2>/dev/null || true  # one mmcv distribution only
     "${PIP[@]}" install -q --no-deps --force-reinstall "$MMCV_CACHE"/mmcv-*.whl
     if [[ $MMCV_OPS_KIND == cuda ]]; then
         HINT="the wheel in $MMCV_CACHE has no CUDA ops although it was built for them (its build.log says why); it was removed, rerun to rebuild it."

@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where results.json and results.md go '
                         '(default work_dirs/benchmark/TASK)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    step = parser.add_argument_group('step and options')
+    step = parser.add_argument_group('step, options and gpu')
     step.add_argument('--peers', nargs='+', choices=sorted(PEERS), default=list(PEERS))
     step.add_argument('--optimizer', choices=OPTIMIZER_IMPLS, default='plain',
                       help='AdamW implementation of every step')
@@ -110,7 +110,7 @@ def build_task(args: argparse.Namespace):
             step_images_per_s=args.step_images_per_s, step_results=args.step_results,
             **common)
     return TASKS['gpu'](batch_size=_one(args.batch_size, 256, '--batch-size', 'gpu'),
-                        img_size=img_size, config=config,
+                        img_size=img_size, config=config, peers=args.peers,
                         **dict(common, device=args.device or 'cuda'))
 
 

@@ -1,6 +1,6 @@
 """Train a model from an MM-style config (pre-training, probing or detection).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp [--amp-dtype T]]
                                  [--channels-last] [--allow-pickle] [--skip-bad-images]
                                  [--tensorboard]
                                  [--cfg-options k=v ...]
@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         'in the work dir; model, optimizer, scheduler and iteration are restored')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument('--amp-dtype', choices=('float16', 'bfloat16'), default=None,
+                        help='the autocast type of --amp (default: float16 with a dynamic '
+                        'loss scale, as mmengine; bfloat16 needs no scaling)')
     parser.add_argument('--channels-last', action='store_true',
                         help='weights (and so activations) in the channels-last memory '
                         'format, the fast layout of GPU convolutions; the same loss within '
@@ -66,6 +69,10 @@ def build_runner(args: argparse.Namespace) -> Runner:
                                'CUDA); drop --amp to train in fp32 on the CPU.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if args.amp_dtype:
+            cfg.optim_wrapper.dtype = args.amp_dtype
+    elif args.amp_dtype:
+        raise ValueError('--amp-dtype chooses the type of --amp: add --amp')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

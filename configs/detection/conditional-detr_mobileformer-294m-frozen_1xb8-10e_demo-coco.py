@@ -32,7 +32,7 @@ model = dict(
     bbox_head=dict(
         type='ConditionalDETRHead',
         embed_dims=embed_dims,
-        loss_cls=dict(_delete_=True, type='FocalLoss', use_sigmoid=True, gamma=2.0,
+        loss_cls=dict(_delete_=True, type='TorchSigmoidFocalLoss', use_sigmoid=True, gamma=2.0,
                       alpha=0.25, loss_weight=2.0)),
     train_cfg=dict(
         assigner=dict(

@@ -40,7 +40,11 @@ model = dict(
         # The last checkpoint of `python tools/train.py configs/qbheat_mobileformer_in1k.py`.
         init_cfg=dict(type='StrictPretrained', prefix='auto',
                       checkpoint='work_dirs/qbheat_mobileformer_in1k/epoch_300.pth')),
-    neck=dict(in_channels=[48, 128, 1152], start_level=0))  # P6, P7 from the stride-32 map
+    neck=dict(in_channels=[48, 128, 1152], start_level=0),  # P6, P7 from the stride-32 map
+    # MMDetection's head and focal loss with torchvision's NMS and the loss's PyTorch path
+    # (qbheat_mm/det/fallbacks.py): the same boxes and losses, on a GPU without mmcv's CUDA
+    # kernels too; with them, type='RetinaHead' and loss_cls.type='FocalLoss' use mmcv's.
+    bbox_head=dict(type='TorchNMSRetinaHead', loss_cls=dict(type='TorchSigmoidFocalLoss')))
 
 # CheckedCocoDataset: CocoDataset that stops with the file and field named when the json
 # lacks info / area / iscrowd / bbox, uses unknown category ids or repeats annotation ids.

@@ -26,7 +26,10 @@ default_scope = 'mmdet'
 qbheat_demo_checkpoint = 'work_dirs/qbheat_demo/iter_800.pth'
 max_epochs = 20
 
-# MMDetection's RetinaNet with the backbone replaced and a smaller FPN and head.
+# MMDetection's RetinaNet with the backbone replaced and a smaller FPN and head. The head
+# and its focal loss are MMDetection's with torchvision's NMS and the loss's PyTorch path
+# on every device (qbheat_mm/det/fallbacks.py): the same boxes and losses, and no need
+# for mmcv's CUDA kernels on a GPU.
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -38,7 +41,8 @@ model = dict(
         init_cfg=dict(type='StrictPretrained', checkpoint=qbheat_demo_checkpoint,
                       prefix='auto')),
     neck=dict(in_channels=[48, 128, 1152], out_channels=64, start_level=0),
-    bbox_head=dict(num_classes=4, in_channels=64, stacked_convs=2, feat_channels=64),
+    bbox_head=dict(type='TorchNMSRetinaHead', num_classes=4, in_channels=64, stacked_convs=2,
+                   feat_channels=64, loss_cls=dict(type='TorchSigmoidFocalLoss')),
     test_cfg=dict(score_thr=0.0))
 
 optim_wrapper = dict(

@@ -26,6 +26,7 @@ from qbheat_mm import compat
 from qbheat_mm.apis.model_zoo import CONFIG_PREFIX, config_path
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, compare_state_dicts,
                                         fill_missing_state, load_backbone_checkpoint)
+from qbheat_mm.utils.mmcv_ops import MissingMmcvOpsError
 
 __all__ = ['init_model', 'read_config']
 
@@ -40,7 +41,17 @@ def read_config(config: Union[str, Config], cfg_options: Optional[dict] = None) 
     elif not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
     else:
-        cfg = Config.fromfile(config)
+        try:
+            cfg = Config.fromfile(config)
+        except ImportError as error:
+            # MMEngine wraps a failed custom import in a generic message (set PYTHONPATH);
+            # a detection config read without mmcv's ops gets its own named stop instead.
+            cause = error
+            while cause is not None and not isinstance(cause, MissingMmcvOpsError):
+                cause = cause.__cause__ or cause.__context__
+            if cause is not None:
+                raise cause from None
+            raise
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg

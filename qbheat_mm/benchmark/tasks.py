@@ -551,18 +551,20 @@ class GPUBenchmark(BaseBenchmark):
     title = 'QB-Heat on one GPU: its peers and its speed options'
 
     def __init__(self, batch_size: int = 256, img_size: int = 256,
-                 config: str = DEFAULT_CONFIG, **kwargs):
+                 config: str = DEFAULT_CONFIG, peers: Sequence[str] = tuple(PEERS), **kwargs):
         kwargs.setdefault('device', 'cuda')
         super().__init__(**kwargs)
         if self.device.type != 'cuda' or not torch.cuda.is_available():
             raise RuntimeError('no CUDA device: the gpu task measures the GPU table only')
         self.batch_size, self.img_size, self.config = batch_size, img_size, config
+        self.peers = list(peers)
 
     def run(self) -> dict:
         torch.backends.cudnn.benchmark = True  # what the configs' env_cfg sets
         common = dict(device=str(self.device), rounds=self.rounds, warmup=self.warmup)
-        step = StepBenchmark(img_sizes=[self.img_size], batch_sizes=[self.batch_size],
-                             optimizer_impl='fused', channels_last=True, amp='bf16', **common)
+        step = StepBenchmark(peers=self.peers, img_sizes=[self.img_size],
+                             batch_sizes=[self.batch_size], optimizer_impl='fused',
+                             channels_last=True, amp='bf16', **common)
         options = OptionsBenchmark(self.config, img_size=self.img_size,
                                    batch_size=self.batch_size, amp='bf16', **common)
         setting = dict(self.setting(), gpu=torch.cuda.get_device_name(self.device),

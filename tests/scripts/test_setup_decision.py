@@ -112,9 +112,25 @@ def test_same_major_nvcc_is_accepted_and_named_in_the_decision(sandbox):
     assert "(CUDA 13.1; torch's CUDA 13.0)" in result['decision']
 
 
-def test_gpu_with_nvcc_of_another_major_version_stops_before_building(sandbox):
+def test_gpu_with_nvcc_of_another_major_version_builds_cpu_ops_for_the_fallbacks(sandbox):
+    """No toolkit of torch's CUDA: CPU ops, detection on the GPU through the fallbacks its
+    configs name, and the way to mmcv's CUDA kernels named."""
     old = fake_toolkit(sandbox / 'cuda-12.4', '12.4')
-    out = decide(sandbox, fake_python(sandbox, caps=['9.0']), (old / 'bin',))
+    result = parsed(decide(sandbox, fake_python(sandbox, caps=['9.0']), (old / 'bin',)))
+    assert result['flavour'] == 'cpu'
+    assert result['build_env'] == {'CUDA_VISIBLE_DEVICES': ''}
+    decision = result['decision']
+    assert decision.startswith("mmcv ops: CPU-only: torch sees 1x NVIDIA H200 but no nvcc of "
+                               "torch's CUDA 13.x was found")
+    assert f'{old}/bin/nvcc: CUDA 12.4' in decision
+    assert 'detection runs on the GPU through the fallbacks' in decision
+    assert 'QBHEAT_MMCV_OPS=cuda' in decision
+
+
+def test_cuda_asked_for_with_nvcc_of_another_major_version_stops_before_building(sandbox):
+    old = fake_toolkit(sandbox / 'cuda-12.4', '12.4')
+    out = decide(sandbox, fake_python(sandbox, caps=['9.0']), (old / 'bin',),
+                 QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert out.stdout == ''
     message = out.stderr
@@ -125,16 +141,27 @@ def test_gpu_with_nvcc_of_another_major_version_stops_before_building(sandbox):
     # The two ways on, and what the opt-in costs.
     assert '1. install a full CUDA 13.x toolkit: nvcc and the cuBLAS' in message
     assert '2. rerun with QBHEAT_MMCV_OPS=cpu for CPU-only mmcv ops' in message
-    assert "MMDetection's NMS and mmcv's other ops then fail on CUDA tensors" in message
+    assert "mmcv's other CUDA kernels are then missing" in message
 
 
 def test_gpu_without_any_toolkit_names_what_was_searched(sandbox):
     out = decide(sandbox, fake_python(sandbox, caps=['8.6']),
-                 locations=str(sandbox / 'nowhere-*'))
+                 locations=str(sandbox / 'nowhere-*'), QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert 'CUDA_HOME: not set; PATH: no nvcc; no nvcc in ' \
            f'{sandbox}/nowhere-*' in ' '.join(out.stderr.split())
     assert 'QBHEAT_MMCV_OPS=cpu' in out.stderr
+
+
+def test_no_ops_need_no_torch_probe_and_no_compiler(sandbox):
+    broken = sandbox / 'python-no-torch'
+    broken.write_text('#!/bin/sh\nexit 1\n')
+    broken.chmod(0o755)
+    result = parsed(decide(sandbox, broken, QBHEAT_MMCV_OPS='none'))
+    assert result['flavour'] == 'noops'
+    assert result['build_env'] == {'MMCV_WITH_OPS': '0', 'CUDA_VISIBLE_DEVICES': ''}
+    assert result['decision'] == ('mmcv ops: none (the main job needs none; detection: make '
+                                  'setup-det)')
 
 
 def test_usual_locations_are_searched_after_path(sandbox):
@@ -160,7 +187,7 @@ def test_symlinked_nvcc_on_path_resolves_to_its_toolkit(sandbox):
     (sandbox / 'cuda').unlink()
     (sandbox / 'cuda').symlink_to(old)
     out = decide(sandbox, fake_python(sandbox, caps=['9.0']), (sandbox / 'bin',),
-                 locations=f'{sandbox}/cuda {sandbox}/cuda-12*')
+                 locations=f'{sandbox}/cuda {sandbox}/cuda-12*', QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert ' '.join(out.stderr.split()).count('nvcc: CUDA 12.4') == 1  # each toolkit once
 
@@ -169,7 +196,7 @@ def test_cuda_home_is_the_only_toolkit_considered_when_set(sandbox):
     old = fake_toolkit(sandbox / 'cuda-12.4', '12.4')
     good = fake_toolkit(sandbox / 'cuda-13.0', '13.0')
     out = decide(sandbox, fake_python(sandbox, caps=['9.0']), (good / 'bin',),
-                 CUDA_HOME=str(old))
+                 CUDA_HOME=str(old), QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert f'CUDA_HOME={old}; {old}/bin/nvcc: CUDA 12.4' in ' '.join(out.stderr.split())
     assert parsed(decide(sandbox, fake_python(sandbox, caps=['9.0']),
@@ -179,7 +206,7 @@ def test_cuda_home_is_the_only_toolkit_considered_when_set(sandbox):
 def test_toolkit_without_the_library_headers_torch_includes_is_passed_over(sandbox):
     bare = fake_toolkit(sandbox / 'nvcc-only', '13.0', headers=('cuda_runtime_api.h',))
     python = fake_python(sandbox, caps=['9.0'])
-    out = decide(sandbox, python, (bare / 'bin',))
+    out = decide(sandbox, python, (bare / 'bin',), QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert (f'{bare}/bin/nvcc: CUDA 13.0, but {bare}/include lacks cusparse.h cublas_v2.h '
             'cublasLt.h cusolverDn.h') in ' '.join(out.stderr.split())
@@ -192,7 +219,8 @@ def test_toolkit_without_the_library_headers_torch_includes_is_passed_over(sandb
 def test_cuda_home_without_nvcc_stops(sandbox):
     empty = sandbox / 'not-a-toolkit'
     empty.mkdir()
-    out = decide(sandbox, fake_python(sandbox, caps=['9.0']), CUDA_HOME=str(empty))
+    out = decide(sandbox, fake_python(sandbox, caps=['9.0']), CUDA_HOME=str(empty),
+                 QBHEAT_MMCV_OPS='cuda')
     assert out.returncode == 1
     assert f'{empty}/bin/nvcc: missing' in out.stderr
 
@@ -204,7 +232,8 @@ def test_cpu_opt_in_on_a_gpu_machine_hides_the_gpu_from_the_build(sandbox):
     assert result['build_env'] == {'CUDA_VISIBLE_DEVICES': ''}
     assert result['decision'] == (
         'mmcv ops: CPU-only, as QBHEAT_MMCV_OPS=cpu asks, although torch sees 1x NVIDIA '
-        "H200: MMDetection's NMS will fail on CUDA tensors")
+        'H200: detection runs on the GPU through the fallbacks its configs name (PyTorch '
+        "focal loss, torchvision NMS); mmcv's CUDA kernels are missing")
 
 
 def test_several_gpu_architectures_are_all_targets_and_in_the_key(sandbox):
@@ -271,7 +300,7 @@ def test_cuda_opt_in_with_a_cpu_only_torch_stops(sandbox):
 def test_unknown_opt_in_value_stops(sandbox):
     out = decide(sandbox, fake_python(sandbox, caps=[]), QBHEAT_MMCV_OPS='gpu')
     assert out.returncode == 1
-    assert 'QBHEAT_MMCV_OPS=gpu: expected auto, cpu or cuda.' in out.stderr
+    assert 'QBHEAT_MMCV_OPS=gpu: expected auto, none, cpu or cuda.' in out.stderr
 
 
 def test_python_without_torch_stops(sandbox):
