@@ -51,7 +51,8 @@ mmcv_max_jobs() {
     case $kind in
         cuda) per_job_gib=$MMCV_GIB_PER_JOB_CUDA ;;
         cpu) per_job_gib=$MMCV_GIB_PER_JOB_CPU ;;
-        *) echo "mmcv_max_jobs: kind must be cpu or cuda, not '$kind'" >&2; return 2 ;;
+        none) echo 1; return 0 ;;  # nothing to compile
+        *) echo "mmcv_max_jobs: kind must be none, cpu or cuda, not '$kind'" >&2; return 2 ;;
     esac
     local by_mem=$(( mem_kib / (per_job_gib * 1024 * 1024) ))
     local jobs=$(( cores < by_mem ? cores : by_mem ))

@@ -143,6 +143,7 @@ say "$MMCV_DECISION"
 echo "$QBHEAT_MMCV_OPS" > "$VENV/.mmcv_ops"
 MMCV_CACHE=$(mmcv_cache_dir "$MMCV_FLAVOUR")
 step "mmcv==$MMCV_V, ops: $MMCV_OPS_KIND (cache: $MMCV_CACHE)"
+HINT="the mmcv build failed; its log is printed above."
 installed_mmcv=$("$VENV/bin/python" -c 'import mmcv; print(mmcv.__version__)' 2>/dev/null || true)
 if [[ "$installed_mmcv" == "$MMCV_V" && -f "$VENV/.mmcv_from" && "$(cat "$VENV/.mmcv_from")" == "$MMCV_CACHE" ]]; then
     say "mmcv $MMCV_V already installed from this cache"

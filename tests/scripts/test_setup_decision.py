@@ -318,6 +318,7 @@ def test_python_without_torch_stops(sandbox):
     ('cpu', 16, 20, 16),
     ('cuda', 64, 7.9, 3),
     ('cuda', 8, 1, 1),      # never fewer than one job
+    ('none', 16, 64, 1),    # no ops: nothing to compile
 ])
 def test_max_jobs_fit_cores_and_memory(kind, cores, mem_gib, jobs):
     out = subprocess.run([BASH, '-c', f'source {SCRIPT}; mmcv_max_jobs "$@"', '_', kind,
