@@ -1,8 +1,8 @@
 # The entry points README.md and docs/en/ document (tests/docs/ checks that every target they
 # name exists). Every target runs the (idempotent) setup first, at the level it needs:
 # `setup` for the main job (mmcv without compiled ops: seconds), `setup-det` for anything
-# that runs MMDetection (mmcv's compiled ops, built once and cached: about 15-20 minutes on
-# 2 cores the first time).
+# that runs MMDetection (mmcv's compiled ops, built once and cached: about 12 minutes on 2
+# cores the first time).
 PY := .venv/bin/python
 
 .PHONY: setup setup-det demo lint test test-fast env control ablation ablation-256 compare \

@@ -7,8 +7,8 @@
 #                                       probes, k-NN, reconstructions, FLOPs, ONNX and the
 #                                       benchmarks need nothing more
 #   bash scripts/setup.sh --detection   MMDetection too (`make setup-det`, `make test`):
-#                                       mmcv with its compiled ops, built once (about 15-20
-#                                       minutes on 2 cores) and cached
+#                                       mmcv with its compiled ops, built once (about 12
+#                                       minutes on 2 cores, 729 s measured) and cached
 #
 # A venv that has the ops keeps them: the main level never downgrades it. Pins live in
 # setup.cfg only. mmcv 2.1.0 has no wheel for this torch, so it is built from source, at
@@ -154,10 +154,10 @@ else
             say "no cached wheel: building mmcv $MMCV_V without compiled ops (seconds: nothing to compile)"
             HINT="the mmcv build failed; its log is printed above."
         elif [[ $MMCV_OPS_KIND == cuda ]]; then
-            say "no cached wheel: building mmcv $MMCV_V with CUDA ops from source, MAX_JOBS=$JOBS (longer than the CPU-only build's 20 minutes on 2 cores: nvcc compiles the CUDA kernels too)"
+            say "no cached wheel: building mmcv $MMCV_V with CUDA ops from source, MAX_JOBS=$JOBS (longer than the CPU-only build's 12 minutes on 2 cores: nvcc compiles the CUDA kernels too)"
             HINT="the mmcv CUDA build failed; its log is printed above. 'unsupported GNU version': nvcc rejects this gcc, install one it supports and rerun with CC=gcc-N CXX=g++-N (torch passes CC to nvcc). 'Killed' or out of memory: rerun with a smaller MAX_JOBS. Or see docs/en/get_started.md, \"Install on a GPU machine\", for CPU-only ops (QBHEAT_MMCV_OPS=cpu)."
         else
-            say "no cached wheel: building mmcv $MMCV_V from source, MAX_JOBS=$JOBS (about 20 minutes on 2 cores)"
+            say "no cached wheel: building mmcv $MMCV_V from source, MAX_JOBS=$JOBS (about 12 minutes on 2 cores)"
             HINT="the mmcv build failed; its log is printed above. It needs gcc/g++ with C++20 and the Python headers (apt-get install build-essential python3.11-dev)."
         fi
         BUILD_T0=$(date +%s)

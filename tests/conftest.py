@@ -30,3 +30,24 @@ def make_image_folder():
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return write_image_folder(tmp_path / 'images')
+
+
+@pytest.fixture
+def caplog_mmengine():
+    """The records MMEngine's current logger emits during the test (its logger does not
+    propagate to the root logger, which pytest's caplog reads)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger = MMLogger.get_current_instance()
+    handler = Keep(level=logging.DEBUG)
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)

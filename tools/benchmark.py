@@ -26,11 +26,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-from mmengine.config import DictAction
 
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.benchmark import AMP_DTYPES, OPTIMIZER_IMPLS, PEERS, TASKS
 from qbheat_mm.benchmark.tasks import DEFAULT_CONFIG
+from qbheat_mm.utils.cli import add_cfg_options
 from qbheat_mm.utils.results import write_results
 
 
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='default cuda when available (gpu: always cuda), else cpu')
     parser.add_argument('--work-dir', help='where results.json and results.md go '
                         '(default work_dirs/benchmark/TASK)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser, example='model.decoder.depth=2')
     step = parser.add_argument_group('step, options and gpu')
     step.add_argument('--peers', nargs='+', choices=sorted(PEERS), default=list(PEERS))
     step.add_argument('--optimizer', choices=OPTIMIZER_IMPLS, default='plain',

@@ -16,12 +16,11 @@ import copy
 import sys
 from typing import Optional
 
-from mmengine.config import DictAction
 from mmengine.registry import DATASETS, init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.datasets import check_dataset
-from qbheat_mm.utils.cli import read_config
+from qbheat_mm.utils.cli import add_cfg_options, read_config
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -29,9 +28,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='config file')
     parser.add_argument('--splits', nargs='+', default=['train', 'val', 'test'],
                         help='dataloaders to check (those the config lacks are skipped)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. '
-                        'train_dataloader.dataset.data_root=data/imagenet')
+    add_cfg_options(parser, example='train_dataloader.dataset.data_root=data/imagenet')
     return parser.parse_args(argv)
 
 

@@ -17,9 +17,9 @@ import sys
 from typing import Optional
 
 import torch
-from mmengine.config import DictAction
 
 from qbheat_mm.apis import init_model
+from qbheat_mm.utils.cli import add_cfg_options
 from qbheat_mm.utils.onnx_export import export_onnx, max_abs_differences
 
 
@@ -31,8 +31,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument('--shape', nargs=2, type=int, default=[224, 224], metavar=('H', 'W'))
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='largest accepted difference to PyTorch (default 1e-4)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. model.backbone.out_indices="(1,2,3,4)"')
+    add_cfg_options(parser, example='model.backbone.out_indices="(1,2,3,4)"')
     return parser.parse_args(argv)
 
 

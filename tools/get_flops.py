@@ -20,11 +20,11 @@ from typing import Optional
 
 import torch
 from mmengine.analysis import FlopAnalyzer
-from mmengine.config import DictAction
 from torch import nn
 
 from qbheat_mm.models.backbones.mobile_former_blocks import DyReLU
 from qbheat_mm.apis import init_model
+from qbheat_mm.utils.cli import add_cfg_options
 
 # Operators FlopAnalyzer counts by default that are not multiply-adds.
 NOT_MULTIPLY_ADDS = ('batch_norm', 'group_norm', 'layer_norm', 'instance_norm',
@@ -104,8 +104,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='config file')
     parser.add_argument('--shape', type=int, nargs=2, default=[224, 224],
                         metavar=('H', 'W'), help='input size (default 224 224)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. model.backbone.arch=26m')
+    add_cfg_options(parser, example='model.backbone.arch=26m')
     return parser.parse_args(argv)
 
 

@@ -21,9 +21,8 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
 from qbheat_mm.experiments import StageFailed, load_plan, run_plan
+from qbheat_mm.utils.cli import add_cfg_options
 from qbheat_mm.utils.runs import RunFailed
 
 
@@ -32,9 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('plan', help='plan file (configs/experiments/*.py)')
     parser.add_argument('--work-dir', required=True, help='folder for every run and table')
     parser.add_argument('--seeds', nargs='+', type=int, help="default: the plan's `seeds`")
-    parser.add_argument('--plan-options', nargs='+', action=DictAction,
-                        help='override plan entries, e.g. launcher.gpus=4 or '
-                        "modes=\"['block','recursive']\"")
+    add_cfg_options(parser, '--plan-options',
+                    example="launcher.gpus=4 or modes=\"['block','recursive']\"")
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     parser.add_argument('--report-only', action='store_true',
                         help='tabulate the finished runs; run nothing')

@@ -53,12 +53,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         'reconstructions) to TensorBoard under WORK_DIR/<timestamp>/vis_data')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip the validation loop during training')
+    parser.add_argument('--load-non-strict', action='store_true',
+                        help='load_from and --resume PATH load only the checkpoint keys that '
+                        'fit the model (the others keep their initial values) instead of '
+                        'stopping on a checkpoint of another model')
     add_common_args(parser)
     return parser.parse_args(argv)
 
 
 def build_runner(args: argparse.Namespace) -> Runner:
-    cfg = load_config(args)
+    cfg = load_config(args, dataloaders=('train_dataloader', ) if args.no_validate
+                      else ('train_dataloader', 'val_dataloader'))
     if args.skip_bad_images:
         skip_bad_images()
     if args.tensorboard:
@@ -73,6 +78,8 @@ def build_runner(args: argparse.Namespace) -> Runner:
             cfg.optim_wrapper.dtype = args.amp_dtype
     elif args.amp_dtype:
         raise ValueError('--amp-dtype chooses the type of --amp: add --amp')
+    if args.load_non_strict:
+        cfg.load_non_strict = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

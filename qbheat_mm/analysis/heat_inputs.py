@@ -19,7 +19,7 @@ from qbheat_mm.datasets.demo_photos import prepare_demo_photos
 from qbheat_mm.models.algorithms.qbheat import QBHeat
 from qbheat_mm.models.necks.heat_extrapolation_neck import HeatExtrapolationNeck
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, extract_backbone_state_dict,
-                                        fill_missing_state)
+                                        load_checkpoint_strict)
 from qbheat_mm.utils.quiet import init_weights_quietly
 
 from .heat_diagnostics import HeatOperator
@@ -53,16 +53,8 @@ def load_weights(model: nn.Module, checkpoint: dict, prefix: Optional[str] = 'au
         dict: ``prefix``, ``backbone_keys`` (how many were loaded) and ``operator``
         (``'loaded'`` or why there is none).
     """
-    state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
-    backbone = model.backbone
-    fill_missing_state(backbone, state_dict)
-    try:
-        backbone.load_state_dict(state_dict, strict=True)
-    except RuntimeError as error:
-        raise CheckpointMismatchError(
-            f'the checkpoint (prefix {used!r}) does not fit the backbone of the config '
-            f'({type(backbone).__name__}): {error}') from error
-    info = dict(prefix=used, backbone_keys=len(state_dict))
+    report = load_checkpoint_strict(model.backbone, checkpoint, prefix)
+    info = dict(prefix=report.prefix, backbone_keys=report.loaded)
     neck = getattr(model, 'neck', None)
     try:
         neck_state, _ = extract_backbone_state_dict(checkpoint, 'neck.')
@@ -75,7 +67,7 @@ def load_weights(model: nn.Module, checkpoint: dict, prefix: Optional[str] = 'au
     elif not {'A', 'B'} <= set(neck_state):
         info['operator'] = 'none: the checkpoint has no neck.A, neck.B'
     else:
-        neck.load_state_dict(neck_state, strict=True)
+        load_checkpoint_strict(model, checkpoint, parts=('neck', ))
         info['operator'] = 'loaded'
     return info
 

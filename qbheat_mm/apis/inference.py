@@ -6,12 +6,14 @@
 >>> backbone = init_model('configs/probing/linear-probe_...py', 'backbone.pth',
 ...                       backbone_only=True)                        # only its backbone
 
-Loading is strict and safe: every key must fit (a partial load raises
-:class:`~qbheat_mm.utils.CheckpointMismatchError` naming the missing and unexpected keys,
-never a silently random layer), and the file is read by
-:func:`qbheat_mm.compat.safe_torch_load`, which runs no code from it (a file holding other
-types needs ``qbheat_mm.compat.allow_pickle()``, the tools' ``--allow-pickle``). The
-model comes back in eval mode on ``device``, with its config as ``model.cfg``.
+Loading is strict and safe, through the one strict loader,
+:func:`qbheat_mm.utils.checkpoint.load_checkpoint_strict`: every key must fit (a partial
+load raises :class:`~qbheat_mm.utils.CheckpointMismatchError` naming the missing,
+unexpected and mis-shaped keys and what the file probably is, never a silently random
+layer), and the file is read by MMEngine's loader as :mod:`qbheat_mm.compat` makes it,
+which runs no code from it (a file holding other types needs
+``qbheat_mm.compat.allow_pickle()``, the tools' ``--allow-pickle``). The model comes back
+in eval mode on ``device``, with its config as ``model.cfg``.
 """
 from __future__ import annotations
 
@@ -22,10 +24,8 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from qbheat_mm import compat
 from qbheat_mm.apis.model_zoo import CONFIG_PREFIX, config_path
-from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, compare_state_dicts,
-                                        fill_missing_state, load_backbone_checkpoint)
+from qbheat_mm.utils.checkpoint import load_checkpoint_strict
 from qbheat_mm.utils.mmcv_ops import MissingMmcvOpsError
 
 __all__ = ['init_model', 'read_config']
@@ -66,28 +66,6 @@ def _backbone_config(cfg: Config) -> dict:
     return backbone
 
 
-def _load_whole_model(model: nn.Module, filename: str) -> None:
-    checkpoint = compat.safe_torch_load(filename, map_location='cpu')
-    state_dict = dict(checkpoint.get('state_dict', checkpoint))
-    fill_missing_state(model, state_dict)
-    expected = model.state_dict()
-    missing, unexpected, mismatched = compare_state_dicts(expected, state_dict)
-    if missing or unexpected or mismatched:
-        def short(keys):
-            return ', '.join(keys[:5]) + (f', ... ({len(keys)} in all)' if len(keys) > 5
-                                          else '')
-        found = [f'missing in the checkpoint: {short(missing)}' if missing else '',
-                 f'unexpected: {short(unexpected)}' if unexpected else '',
-                 f'shape mismatch: {short(mismatched)}' if mismatched else '']
-        hint = (' It holds no keys of the whole model: is it an extracted backbone? Load '
-                'it with backbone_only=True.' if not set(state_dict) & set(expected)
-                else ' Is it a checkpoint of this config?')
-        raise CheckpointMismatchError(
-            f'{filename} does not fit the model of the config ({type(model).__name__}): '
-            + '; '.join(f for f in found if f) + '.' + hint)
-    model.load_state_dict(state_dict, strict=True)
-
-
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
                backbone_only: bool = False, prefix: Optional[str] = 'auto') -> nn.Module:
@@ -120,12 +98,12 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
         init_default_scope('mmpretrain')
         model = MODELS.build(_backbone_config(cfg))
         if checkpoint is not None:
-            load_backbone_checkpoint(model, checkpoint, prefix=prefix, strict=True)
+            load_checkpoint_strict(model, checkpoint, prefix=prefix)
     else:
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         model = MODELS.build(cfg.model)
         if checkpoint is not None:
-            _load_whole_model(model, checkpoint)
+            load_checkpoint_strict(model, checkpoint, prefix='')
     model.cfg = cfg
     model.to(device)
     model.eval()  # not chained: some hosts' train() (MMPretrain's ResNet) returns None

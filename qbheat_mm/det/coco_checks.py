@@ -3,11 +3,17 @@
 pycocotools and MMDetection accept many broken files silently: a missing ``area`` only
 fails deep inside COCOeval, a missing ``info`` crashes ``loadRes`` in some pycocotools
 releases, an unknown ``category_id`` is dropped without a word, and duplicate annotation
-ids overwrite each other in ``COCO.anns``. :func:`check_coco_annotations` turns each of
-these into a ``ValueError`` that names the file and the field.
+ids overwrite each other in ``COCO.anns``; a box of no area or outside its image is
+dropped in training without a word and scored as an unmatchable ground truth in testing;
+a file with no annotations trains on nothing and tests to an mAP of -1.
+:func:`check_coco_annotations` turns each of these into a ``ValueError`` that names the
+file and the field (degenerate boxes may instead be dropped, explicitly, and counted).
 """
 from collections import Counter
+import logging
 from typing import Any, Optional, Sequence
+
+from mmengine.logging import print_log
 
 REQUIRED_TOP_LEVEL = ('info', 'images', 'annotations', 'categories')
 REQUIRED_IMAGE_FIELDS = ('id', 'file_name', 'height', 'width')
@@ -16,6 +22,11 @@ REQUIRED_CATEGORY_FIELDS = ('id', 'name')
 
 # Long id lists are cut in messages; the first few are enough to find the problem.
 _MAX_LISTED = 5
+#: What to do with degenerate boxes: stop (default), or drop them with a counted warning.
+DEGENERATE_BOXES = ('error', 'drop')
+#: How far (pixels) a box may reach outside its image before it counts as degenerate:
+#: annotation tools round corners outwards by up to a pixel.
+OUTSIDE_TOLERANCE = 1.0
 
 
 def _listed(values: Sequence[Any]) -> str:
@@ -48,23 +59,48 @@ def _check_unique_ids(records: list, section: str, source: str) -> None:
                          "every entry needs a unique 'id'.")
 
 
+def degenerate_boxes(annotations: list, images: dict) -> list[tuple]:
+    """``(annotation, why)`` for every box of no positive width or height, or reaching
+    more than :data:`OUTSIDE_TOLERANCE` pixels outside its image (``images``: id -> image
+    record)."""
+    found = []
+    for a in annotations:
+        x, y, w, h = (float(v) for v in a['bbox'])
+        image = images[a['image_id']]
+        if w <= 0 or h <= 0:
+            found.append((a, 'no positive width or height'))
+        elif (x < -OUTSIDE_TOLERANCE or y < -OUTSIDE_TOLERANCE
+              or x + w > image['width'] + OUTSIDE_TOLERANCE
+              or y + h > image['height'] + OUTSIDE_TOLERANCE):
+            found.append((a, f"outside the {image['width']} x {image['height']} image"))
+    return found
+
+
 def check_coco_annotations(dataset: Any, source: str,
-                           classes: Optional[Sequence[str]] = None) -> None:
+                           classes: Optional[Sequence[str]] = None,
+                           degenerate: str = 'error') -> None:
     """Raise a ``ValueError`` naming ``source`` and the field if ``dataset`` is unusable.
 
     Checks, in order: the top-level fields ``info``, ``images``, ``annotations`` and
     ``categories``; the required fields of every image, annotation and category; unique
     image, annotation and category ids; every annotation's ``category_id`` and
-    ``image_id`` refer to a listed category and image; ``bbox`` has four numbers; and, if
+    ``image_id`` refer to a listed category and image; ``bbox`` has four numbers; there
+    is at least one annotation; no box is degenerate (:func:`degenerate_boxes`); and, if
     ``classes`` is given, every class name is a category of the file (MMDetection maps
     classes to categories by name and silently drops names it cannot find).
 
     Args:
-        dataset (Any): The parsed annotation json.
+        dataset (Any): The parsed annotation json. With ``degenerate='drop'`` its
+            degenerate annotations are removed from it, in place.
         source (str): The file it came from, used in the messages.
         classes (Sequence[str], optional): Class names the dataset will look up.
             Defaults to None (not checked).
+        degenerate (str): ``'error'`` (default) stops on degenerate boxes, listing each
+            (annotation id, image id, box); ``'drop'`` removes them and logs their count
+            at WARNING.
     """
+    if degenerate not in DEGENERATE_BOXES:
+        raise ValueError(f'degenerate must be one of {DEGENERATE_BOXES}, got {degenerate!r}')
     if not isinstance(dataset, dict):
         raise ValueError(f'{source}: a COCO annotation file holds a json object, got '
                          f'{type(dataset).__name__}')
@@ -100,6 +136,27 @@ def check_coco_annotations(dataset: Any, source: str,
     if bad_boxes:
         raise ValueError(f"{source}: 'bbox' must be [x, y, width, height]; annotations "
                          f'{_listed(bad_boxes)} have something else.')
+    if not annotations:
+        raise ValueError(f'{source} holds no annotations ({len(images)} images): training '
+                         'on it learns nothing and testing on it reports an mAP of -1. Is '
+                         'it the right file (instances_*.json, not image_info_*.json)?')
+    broken = degenerate_boxes(annotations, {i['id']: i for i in images})
+    if broken and degenerate == 'error':
+        listed = '; '.join(f"annotation {a['id']} of image {a['image_id']}, bbox "
+                           f"{a['bbox']}: {why}" for a, why in broken[:_MAX_LISTED])
+        more = len(broken) - _MAX_LISTED
+        raise ValueError(
+            f'{source}: {len(broken)} of {len(annotations)} annotations have degenerate '
+            f'boxes ({listed}{f"; ... and {more} more" if more > 0 else ""}). MMDetection '
+            'drops them in training without a word and scores them as unmatchable ground '
+            'truths in testing. Fix or remove them, or drop them explicitly with the '
+            "dataset's degenerate_boxes='drop' (counted in a warning).")
+    if broken:
+        gone = {id(a) for a, _ in broken}
+        annotations[:] = [a for a in annotations if id(a) not in gone]
+        print_log(f"{source}: dropped {len(broken)} of {len(broken) + len(annotations)} "
+                  "annotations with degenerate boxes (degenerate_boxes='drop').",
+                  logger='current', level=logging.WARNING)
 
     if classes is not None:
         names = {c['name'] for c in categories}

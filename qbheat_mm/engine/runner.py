@@ -16,25 +16,32 @@ what it resumes from (:data:`ATOMIC_SAVE_NEEDED`; a test fails once it does).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import os.path as osp
 import re
-import zipfile
+import shutil
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
 import mmengine
-from mmengine.dist import master_only
+from mmengine.dist import is_main_process, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, Hook
+from mmengine.hooks import checkpoint_hook as checkpoint_hook_module
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS, RUNNERS
 from mmengine.runner import Runner
 from mmengine.utils import digit_version
 
+from qbheat_mm.utils.checkpoint import is_complete_checkpoint, load_checkpoint_strict
+
 __all__ = ['AtomicCheckpointRunner', 'AtomicCheckpointHook', 'ATOMIC_SAVE_NEEDED',
-           'PARTIAL_SUFFIX', 'is_complete_checkpoint', 'find_latest_complete_checkpoint']
+           'PARTIAL_SUFFIX', 'LOCK_NAME', 'ResumeError', 'WorkDirBusyError', 'work_dir_lock',
+           'is_complete_checkpoint',
+           'find_latest_complete_checkpoint']
 
 #: The pinned mmengine saves in place and resumes blindly (see the module docstring).
 ATOMIC_SAVE_NEEDED = digit_version(mmengine.__version__) <= digit_version('0.10.7')
@@ -46,54 +53,179 @@ PARTIAL_SUFFIX = '.partial'
 RESUMABLE_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
 
 
-def is_complete_checkpoint(path: Union[str, Path]) -> bool:
-    """True for a readable ``torch.save`` zip archive (its directory is written last, so
-    a truncated file fails); the tensors are not read."""
+class ResumeError(RuntimeError):
+    """A resume was asked for where a work dir holds checkpoints, none of them complete."""
+
+
+def _training_checkpoints(work_dir: str) -> list[Path]:
+    """The ``epoch_N.pth`` / ``iter_N.pth`` of ``work_dir``, the largest N first."""
+    return sorted((p for p in Path(work_dir).glob('*.pth') if RESUMABLE_NAME.match(p.name)),
+                  key=lambda p: (int(RESUMABLE_NAME.match(p.name).group(1)),
+                                 p.stat().st_mtime), reverse=True)
+
+
+def _exists(path: str) -> bool:
     try:
-        with zipfile.ZipFile(path) as archive:
-            return any(name.endswith('/data.pkl') or name == 'data.pkl'
-                       for name in archive.namelist())
-    except (OSError, zipfile.BadZipFile):
+        return osp.exists(path)
+    except ValueError:  # garbage with a NUL byte
         return False
 
 
 def find_latest_complete_checkpoint(work_dir: str) -> Optional[str]:
-    """What ``resume='auto'`` resumes from: ``last_checkpoint`` if it names a complete
-    checkpoint; if it names a missing or truncated one, the complete ``epoch_N.pth`` /
-    ``iter_N.pth`` of the largest N (a warning names what was skipped); None when there is
-    no ``last_checkpoint`` (as mmengine: a fresh start, whatever other ``.pth`` files the
-    work dir holds) or no complete training checkpoint."""
+    """What ``resume='auto'`` resumes from, never losing a complete checkpoint.
+
+    ``last_checkpoint`` when it names a complete checkpoint. When it is missing, empty,
+    unreadable or names a missing or truncated file while a complete ``epoch_N.pth`` /
+    ``iter_N.pth`` exists: the complete one of the largest N, with a WARNING saying why
+    (starting over there would let ``max_keep_ckpts`` delete the good files). None when
+    the work dir holds neither a ``last_checkpoint`` nor a training checkpoint (a fresh
+    start loses nothing). Otherwise (only truncated ones) :class:`ResumeError`, naming
+    them and the ways on. Never a ``best_*.pth`` (the best weights, not the latest state)
+    nor an extracted ``backbone.pth``.
+    """
     pointer = osp.join(work_dir, 'last_checkpoint')
-    named = ''
+    named = None
     if osp.isfile(pointer):
-        with open(pointer) as f:
+        with open(pointer, errors='replace') as f:
             named = f.read().strip()
-    if not named:
-        return None
-    training = sorted((p for p in Path(work_dir).glob('*.pth') if RESUMABLE_NAME.match(p.name)),
-                      key=lambda p: (int(RESUMABLE_NAME.match(p.name).group(1)),
-                                     p.stat().st_mtime), reverse=True)
+    if named and is_complete_checkpoint(named):
+        return named
+    if named is None:
+        why = 'there is no last_checkpoint file'
+    elif not named:
+        why = 'last_checkpoint is empty (a run killed while writing it?)'
+    elif not _exists(named):
+        why = f'last_checkpoint names {named!r}, which does not exist'
+    else:
+        why = (f'last_checkpoint names {named!r}, which is truncated (a run killed while '
+               'saving?)')
+    candidates = _training_checkpoints(work_dir)
     skipped = []
-    for candidate in [named] + [str(p) for p in training]:
+    for candidate in candidates:
         if is_complete_checkpoint(candidate):
-            if skipped:
-                print_log(f'Resuming from {candidate}: skipped incomplete or missing '
-                          f'checkpoints {", ".join(dict.fromkeys(skipped))} (a run killed '
-                          'while saving?).', logger='current', level=logging.WARNING)
-            return candidate
+            print_log(f'resume: {why}; resuming from the newest complete training checkpoint '
+                      f'{candidate}' + (f' (skipped incomplete {", ".join(map(str, skipped))})'
+                                        if skipped else '') + '.', logger='current',
+                      level=logging.WARNING)
+            return str(candidate)
         skipped.append(candidate)
-    print_log(f'Found no complete checkpoint to resume from in {work_dir} (skipped '
-              f'{", ".join(dict.fromkeys(skipped))}); starting from scratch',
-              logger='current', level=logging.WARNING)
-    return None
+    if named is None and not candidates:
+        return None
+    found = ', '.join(map(str, skipped)) or 'none'
+    raise ResumeError(
+        f'cannot resume in {work_dir}: {why}, and no training checkpoint there is complete '
+        f'(incomplete: {found}). Nothing was started, so nothing was deleted. To resume from '
+        'a checkpoint elsewhere, pass --resume PATH; to start over, delete the incomplete '
+        'files and last_checkpoint (or use another --work-dir).')
+
+
+#: The file a training holds in its work dir while it runs.
+LOCK_NAME = '.qbheat_train.lock'
+
+
+class WorkDirBusyError(RuntimeError):
+    """Another training runs in the work dir."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def work_dir_lock(work_dir: str) -> Iterator[None]:
+    """Hold ``WORK_DIR/.qbheat_train.lock`` (this process's PID, host, start time and
+    command) while a training runs. Another training's live lock stops this one, naming
+    it; a lock whose process is gone (a run killed) is taken over with a warning."""
+    import datetime
+    import json
+    import socket
+    import sys
+
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, LOCK_NAME)
+    mine = dict(pid=os.getpid(), host=socket.gethostname(), command=' '.join(sys.argv),
+                started=datetime.datetime.now().isoformat(timespec='seconds'))
+    for _ in range(2):
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    holder = json.load(f)
+            except (OSError, ValueError):
+                holder = {}
+            same_host = holder.get('host') == mine['host']
+            if same_host and holder.get('pid') and not _alive(int(holder['pid'])):
+                print_log(f"{path}: the training that held this work dir (PID "
+                          f"{holder['pid']}, started {holder.get('started')}) is gone; "
+                          'taking its lock over.', logger='current', level=logging.WARNING)
+                os.remove(path)
+                continue
+            raise WorkDirBusyError(
+                f"{work_dir} is in use by another training: PID {holder.get('pid', '?')} on "
+                f"{holder.get('host', '?')}, started {holder.get('started', '?')} "
+                f"({holder.get('command', '?')}). Two trainings in one work dir overwrite "
+                "each other's checkpoints and last_checkpoint. Wait for it or stop it, or "
+                'give this one another --work-dir; if no such training runs any more '
+                f'(another machine), delete {path}.') from None
+        with os.fdopen(descriptor, 'w') as f:
+            json.dump(mine, f)
+        break
+    try:
+        yield
+    finally:
+        try:
+            with open(path) as f:
+                if json.load(f).get('pid') == mine['pid']:
+                    os.remove(path)
+        except (OSError, ValueError):
+            pass
+
+
+class _AtomicPointer:
+    """What MMEngine's ``CheckpointHook`` gets for ``open(WORK_DIR/last_checkpoint, 'w')``
+    while :class:`AtomicCheckpointHook` saves: the text goes to a temporary file, flushed
+    to disk and renamed onto ``last_checkpoint`` on close, so a kill leaves the previous
+    pointer or the new one, never an empty file."""
+
+    def __init__(self, path: str):
+        self.path, self.partial = path, path + PARTIAL_SUFFIX
+        self.file = open(self.partial, 'w')
+
+    def __enter__(self):
+        return self.file
+
+    def __exit__(self, kind, error, trace):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        if kind is None:
+            os.replace(self.partial, self.path)
+        elif osp.exists(self.partial):
+            os.remove(self.partial)
+        return False
+
+
+def _pointer_aware_open(file, mode='r', *args, **kwargs):
+    if osp.basename(str(file)) == 'last_checkpoint' and mode == 'w':
+        return _AtomicPointer(str(file))
+    return open(file, mode, *args, **kwargs)
 
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """MMEngine's ``CheckpointHook`` that deletes the checkpoints it replaces (the oldest
     one ``max_keep_ckpts`` drops, the previous ``best_*.pth``) only once the new one is
-    complete; MMEngine deletes them first. A save that fails deletes nothing. The ids it
-    keeps in the message hub, and everything else, are MMEngine's."""
+    complete (MMEngine deletes them first), and writes ``last_checkpoint`` atomically (a
+    kill leaves the old pointer or the new one; MMEngine opens it for writing in place). A
+    save that fails deletes nothing. The ids it keeps in the message hub, and everything
+    else, are MMEngine's."""
 
     #: The removals held back during the outermost save; None outside a save.
     _pending_removals: Optional[list] = None
@@ -107,11 +239,15 @@ class AtomicCheckpointHook(CheckpointHook):
             return
         backend, pending = self.file_backend, []
         backend.remove = pending.append  # instance attribute shadows the method
+        # The hook writes last_checkpoint with the builtin open of its module: during the
+        # save, a global of that module shadows it with the atomic write (_AtomicPointer).
+        checkpoint_hook_module.open = _pointer_aware_open
         self._pending_removals = pending
         try:
             yield
         finally:
             del backend.remove
+            del checkpoint_hook_module.open
             self._pending_removals = None
         current = {getattr(self, 'last_ckpt', None), getattr(self, 'best_ckpt_path', None),
                    *getattr(self, 'best_ckpt_path_dict', {}).values()}
@@ -150,7 +286,17 @@ class AtomicCheckpointRunner(Runner):
       other hook class a config names is kept as it is.
     - **Resume** (``resume=True`` without ``load_from``): from
       :func:`find_latest_complete_checkpoint`, never from a truncated file, a
-      ``best_*.pth`` or an extracted backbone.
+      ``best_*.pth`` or an extracted backbone, and never a fresh start over complete
+      checkpoints (it resumes from the newest, or stops: :class:`ResumeError`).
+    - **One training per work dir**: ``train`` holds ``WORK_DIR/.qbheat_train.lock``;
+      a second training there stops, naming the first (:func:`work_dir_lock`).
+    - **A full disk** stops with the checkpoint's path, the bytes it needs and the bytes
+      free, the earlier checkpoints untouched.
+    - **Load** (``load_from``, ``--resume PATH``, ``tools/test.py``): strict. A checkpoint
+      that does not fit the model stops with its missing, unexpected and mis-shaped keys
+      and what the file probably is (:func:`~qbheat_mm.utils.checkpoint.load_checkpoint_strict`);
+      MMEngine loads with ``strict=False`` and only warns. ``load_non_strict = True`` in
+      the config (the tools' ``--load-non-strict``) is the explicit opt-out.
     """
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
@@ -174,7 +320,12 @@ class AtomicCheckpointRunner(Runner):
             return super().save_checkpoint(out_dir, filename, **arguments)
         partial = target + PARTIAL_SUFFIX
         try:
-            super().save_checkpoint(out_dir, filename + PARTIAL_SUFFIX, **arguments)
+            try:
+                super().save_checkpoint(out_dir, filename + PARTIAL_SUFFIX, **arguments)
+            except OSError as error:
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                raise OSError(error.errno, self._disk_full_message(target)) from error
             descriptor = os.open(partial, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
@@ -186,6 +337,38 @@ class AtomicCheckpointRunner(Runner):
                 os.remove(partial)
             raise
         return None
+
+    def train(self):
+        if not is_main_process():
+            return super().train()
+        with work_dir_lock(self.work_dir):
+            return super().train()
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys=[(r'^module.', '')]):
+        if self.cfg.get('load_non_strict', False):
+            print_log(f'load_non_strict=True: {filename} loads with strict=False; keys that '
+                      'do not fit keep their initial values', logger='current',
+                      level=logging.WARNING)
+        else:
+            model = self.model.module if is_model_wrapper(self.model) else self.model
+            load_checkpoint_strict(model, filename, prefix='', load=False)
+            strict = True
+        return super().load_checkpoint(filename, map_location=map_location, strict=strict,
+                                       revise_keys=revise_keys)
+
+    def _disk_full_message(self, target: str) -> str:
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        tensors = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+        optimizer = getattr(self, 'optim_wrapper', None)
+        for state in (getattr(getattr(optimizer, 'optimizer', None), 'state', {}) or {}).values():
+            tensors += sum(v.numel() * v.element_size() for v in state.values()
+                           if hasattr(v, 'numel'))
+        free = shutil.disk_usage(osp.dirname(target) or '.').free
+        return (f'no space left to save {target}: the checkpoint needs at least '
+                f'{tensors:,} bytes (its tensors), {free:,} bytes are free there. The '
+                'checkpoints saved before are untouched. Free space (or set '
+                'default_hooks.checkpoint.max_keep_ckpts) and resume with --resume.')
 
     def load_or_resume(self) -> None:
         if self._has_loaded or not self._resume or self._load_from is not None:

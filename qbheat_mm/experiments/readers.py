@@ -12,7 +12,8 @@ import os
 import os.path as osp
 from statistics import median
 
-from qbheat_mm.engine.runner import RESUMABLE_NAME, is_complete_checkpoint
+from qbheat_mm.engine.runner import RESUMABLE_NAME
+from qbheat_mm.utils.checkpoint import is_complete_checkpoint
 from qbheat_mm.utils.runs import scalar_records
 
 from .launch import StageFailed

@@ -53,12 +53,14 @@ def images_iters(images: int, config: str, options: list[str], launcher: dict) -
     ``images`` images: images / (batch per process x processes), rounded."""
     import argparse
 
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
+
+    from qbheat_mm.utils.cli import add_cfg_options
 
     cfg = Config.fromfile(abs_path(config))
     if options:  # parsed as tools/train.py parses --cfg-options
         parser = argparse.ArgumentParser()
-        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        add_cfg_options(parser)
         cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
     batch = cfg.train_dataloader.batch_size
     processes = 1 if launcher['type'] == 'local' else int(launcher.get('gpus', 8))

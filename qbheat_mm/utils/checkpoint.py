@@ -1,9 +1,13 @@
-"""Strict bridge from pre-training checkpoints to backbones.
+"""The one strict checkpoint loader: whole models, backbones and parts of a model.
 
-MMEngine's ``Pretrained`` initialiser loads with ``strict=False`` and only logs mismatched
-keys, so a wrong prefix silently leaves a random backbone. Everything here fails loudly
-instead: every key of the backbone must come from the checkpoint, and every key taken from
-the checkpoint must land in the backbone, unless the caller opts out with ``strict=False``.
+MMEngine's ``Pretrained`` initialiser and ``load_from`` load with ``strict=False`` and only
+log mismatched keys, so a wrong prefix or a checkpoint of another model silently leaves
+random weights. :func:`load_checkpoint_strict` fails loudly instead: every key of the module
+(or of the ``parts`` asked for) must come from the checkpoint, and every key taken from the
+checkpoint must land in it, unless the caller opts out with ``strict=False``. Its one set
+of messages names the missing, unexpected and mis-shaped keys and what the checkpoint
+probably is (an extracted backbone, a pre-training, another width) with the fix.
+:func:`read_checkpoint` names a truncated or corrupt file before torch's own error does.
 
 Checkpoints are read with MMEngine's ``CheckpointLoader``, so the safe loading of
 :mod:`qbheat_mm.compat` applies: ``weights_only=True`` with an allow-list of MMEngine's
@@ -13,8 +17,10 @@ plain state dicts that :func:`save_backbone_state_dict` writes (tensors only).
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 import logging
+import os.path as osp
 import re
-from typing import Optional
+from typing import Optional, Sequence
+import zipfile
 
 import torch
 import torch.nn as nn
@@ -30,6 +36,53 @@ MAX_KEYS_SHOWN = 10
 
 class CheckpointMismatchError(RuntimeError):
     """A checkpoint does not fit the module it should initialise."""
+
+
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file is truncated, empty or otherwise unreadable."""
+
+
+def is_complete_checkpoint(path) -> bool:
+    """True for a readable ``torch.save`` zip archive (its directory is written last, so
+    a truncated file fails); the tensors are not read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith('/data.pkl') or name == 'data.pkl'
+                       for name in archive.namelist())
+    except (OSError, ValueError, zipfile.BadZipFile):  # ValueError: a path with a NUL byte
+        return False
+
+
+def read_checkpoint(filename: str, map_location: str = 'cpu') -> dict:
+    """A checkpoint read by MMEngine's ``CheckpointLoader`` (so the safe loading of
+    :mod:`qbheat_mm.compat` applies). A local file that is missing, empty, truncated or
+    not a checkpoint raises, naming the file, what is wrong with it and what to do,
+    instead of torch's ``PytorchStreamReader failed ...``."""
+    if not filename:
+        raise ValueError(f'no checkpoint given (filename={filename!r})')
+    if '://' not in str(filename):
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'checkpoint not found: {filename}')
+        size = osp.getsize(filename)
+        with open(filename, 'rb') as f:
+            head = f.read(2)
+        if size == 0 or (head == b'PK' and not is_complete_checkpoint(filename)):
+            raise CheckpointReadError(
+                f'{filename} is not a complete checkpoint ({size:,} bytes: '
+                + ('empty' if size == 0 else "its zip directory, which torch.save writes "
+                   'last, is missing or unreadable') + '). It was probably being written '
+                'when its run was killed or its disk filled. Use the checkpoint before it '
+                '(a run resumed with --resume skips such files) or save it again.')
+    try:
+        return _load_checkpoint(filename, map_location=map_location, logger='current')
+    except (EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointReadError(f'{filename} could not be read as a checkpoint '
+                                  f'({type(error).__name__}: {error}); is it one?') from error
+    except RuntimeError as error:
+        if 'PytorchStreamReader' in str(error) or 'central directory' in str(error):
+            raise CheckpointReadError(f'{filename} is not a readable checkpoint: {error}. '
+                                      'Use another checkpoint or save it again.') from error
+        raise
 
 
 @dataclass
@@ -150,7 +203,7 @@ def save_backbone_state_dict(filename: str, out: str, prefix: Optional[str] = BA
     Returns:
         Number of keys written and the prefix they were taken from.
     """
-    checkpoint = _load_checkpoint(filename, map_location=map_location, logger='current')
+    checkpoint = read_checkpoint(filename, map_location)
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
     # Clone so that views do not drag their whole storage into the file.
     torch.save(OrderedDict((k, v.detach().clone()) for k, v in state_dict.items()), out)
@@ -184,7 +237,42 @@ def compare_state_dicts(expected: dict, state_dict: dict) -> tuple[list, list, l
     return missing, unexpected, mismatched
 
 
-def _mismatch_message(module: nn.Module, report: LoadReport, strict: bool) -> str:
+def _what_it_is(module: nn.Module, expected: dict, state_dict: dict, used: str,
+                filename: str) -> str:
+    """What the checkpoint probably is, and the fix, judged from its keys."""
+    keys, wanted = set(state_dict), set(expected)
+    backbone_keys = {k[len(BACKBONE_PREFIX):] for k in wanted if k.startswith(BACKBONE_PREFIX)}
+    if backbone_keys and keys and keys <= backbone_keys:
+        return (f'{filename} holds a backbone only (an extracted backbone): it initialises '
+                "a model's backbone through init_cfg (a probe or detector: tools/train.py "
+                f'CONFIG --cfg-options model.backbone.init_cfg.checkpoint={filename}, then '
+                'test that run\'s checkpoint), or loads with init_model(CONFIG, CHECKPOINT, '
+                'backbone_only=True). It is not a checkpoint of this whole model.')
+    if used == '' and backbone_keys and {f'{BACKBONE_PREFIX}{k}' for k in backbone_keys} <= keys \
+            and keys - wanted:
+        return (f'{filename} has this backbone but other heads: a checkpoint of another model '
+                'on the same backbone (a pre-training, say). Its backbone initialises this '
+                "config's through init_cfg (--cfg-options model.backbone.init_cfg.checkpoint="
+                f'{filename}); train the probe or detector, then test its own checkpoint.')
+    if keys == wanted:  # every key there, so some have another shape
+        return ('The same layers at other shapes: a checkpoint of another architecture or '
+                'width (a Mobile-Former arch, a ResNet depth, a number of classes). Use the '
+                'config the checkpoint was trained with.')
+    if not keys & wanted:
+        return (f'None of its keys is a key of {type(module).__name__}: it is a checkpoint of '
+                'another model or another library (it holds '
+                f'{_top_level_prefixes(list(keys)) or "no tensors"}). Check the file and the '
+                "prefix of the wanted keys (prefix='backbone.' for a full pre-training "
+                'checkpoint, prefix=None for an extracted one), or convert the file first '
+                '(tools/model_converters/).')
+    return ('Check that the checkpoint comes from this architecture and set the prefix of '
+            "the backbone keys (prefix='backbone.' for a full pre-training checkpoint, "
+            'prefix=None for an extracted one, e.g. --cfg-options '
+            'model.backbone.init_cfg.prefix=backbone.).')
+
+
+def _mismatch_message(module: nn.Module, report: LoadReport, hint: str,
+                      strict: bool) -> str:
     lines = [
         f'Checkpoint {report.filename} does not fit {type(module).__name__}: '
         f'prefix {report.prefix!r}, {report.loaded}/{report.total} module keys loadable.'
@@ -199,54 +287,74 @@ def _mismatch_message(module: nn.Module, report: LoadReport, strict: bool) -> st
         lines.append(f'  shape mismatch ({len(report.mismatched)}): '
                      f'{_shorten(report.mismatched)}')
     if strict:
-        lines.append(
-            "How to fix: check that the checkpoint comes from this architecture, set the "
-            "prefix of the backbone keys (prefix='backbone.' for a full pre-training "
-            "checkpoint, prefix=None for an extracted one, e.g. "
-            "--cfg-options model.backbone.init_cfg.prefix=backbone.), or opt out "
-            'explicitly with strict=False (loads the matching keys, warns about the rest).')
+        lines.append(f'How to fix: {hint} Loading only the keys that fit is an explicit '
+                     'opt-out (strict=False; the tools: --load-non-strict), never the default.')
     return '\n'.join(lines)
 
 
-def load_backbone_checkpoint(module: nn.Module, filename: str,
-                             prefix: Optional[str] = 'auto', strict: bool = True,
-                             map_location: str = 'cpu') -> LoadReport:
-    """Load a backbone from a full pre-training checkpoint or an extracted state dict.
+def load_checkpoint_strict(module: nn.Module, filename, prefix: Optional[str] = 'auto',
+                           parts: Optional[Sequence[str]] = None, strict: bool = True,
+                           map_location: str = 'cpu', load: bool = True) -> LoadReport:
+    """Load ``module`` from a checkpoint, every key or none (the one strict loader).
 
     Args:
-        module: The backbone to initialise.
-        filename: Checkpoint path or any URI MMEngine's ``CheckpointLoader`` accepts.
-        prefix: Prefix of the backbone keys; ``'auto'`` (default) picks ``'backbone.'``
-            when present, else none. See :func:`resolve_prefix`.
+        module: What to load: a backbone, a whole model, or a model of which only
+            ``parts`` are loaded.
+        filename: Checkpoint path or any URI MMEngine's ``CheckpointLoader`` accepts (read
+            by :func:`read_checkpoint`), or a checkpoint already read (a dict).
+        prefix: Prefix of the module's keys in the checkpoint; ``'auto'`` (default) picks
+            ``'backbone.'`` when present, else none (a backbone from a pre-training
+            checkpoint or an extracted one); ``''`` or None for a whole model. See
+            :func:`resolve_prefix`.
+        parts: Top-level submodules of ``module`` to load (e.g. ``('backbone', 'neck')``),
+            from a whole-model checkpoint; the others keep their values.
         strict: If True (default), any missing, unexpected or mis-shaped key raises
             :class:`CheckpointMismatchError` and nothing is loaded. If False, the
             matching keys are loaded and a warning lists the rest.
         map_location: Where tensors are loaded.
+        load: False only checks (the report, or the error), loading nothing.
 
     Returns:
         A :class:`LoadReport`.
     """
-    if not filename:
-        raise ValueError(f'no checkpoint given (filename={filename!r})')
-    checkpoint = _load_checkpoint(filename, map_location=map_location, logger='current')
+    if isinstance(filename, dict):
+        checkpoint, filename = filename, 'the given checkpoint'
+    else:
+        checkpoint = read_checkpoint(filename, map_location)
+    if parts:
+        prefix = ''
     state_dict, used = extract_backbone_state_dict(checkpoint, prefix)
     fill_missing_state(module, state_dict)
     expected = module.state_dict()
+    if parts:
+        inside = tuple(f'{p}.' for p in parts)
+        expected = OrderedDict((k, v) for k, v in expected.items() if k.startswith(inside))
+        state_dict = OrderedDict((k, v) for k, v in state_dict.items() if k.startswith(inside))
     missing, unexpected, mismatched = compare_state_dicts(expected, state_dict)
     loadable = OrderedDict((k, v) for k, v in state_dict.items()
                            if k in expected and v.shape == expected[k].shape)
     report = LoadReport(str(filename), used, len(loadable), len(expected),
                         missing, unexpected, mismatched)
-
     if not report.complete:
-        message = _mismatch_message(module, report, strict)
+        hint = _what_it_is(module, expected, state_dict, used, str(filename))
+        message = _mismatch_message(module, report, hint, strict)
         if strict:
             raise CheckpointMismatchError(message)
-        print_log('strict=False: loading a PARTIAL backbone, the keys below keep their '
+        print_log('strict=False: loading a PARTIAL model, the keys below keep their '
                   'initial (random) values.\n' + message, logger='current',
                   level=logging.WARNING)
-    module.load_state_dict(loadable, strict=report.complete)
+    if load:
+        module.load_state_dict(loadable, strict=report.complete and not parts)
     return report
+
+
+def load_backbone_checkpoint(module: nn.Module, filename: str,
+                             prefix: Optional[str] = 'auto', strict: bool = True,
+                             map_location: str = 'cpu') -> LoadReport:
+    """A backbone from a full pre-training checkpoint or an extracted state dict:
+    :func:`load_checkpoint_strict` with the backbone's prefix found automatically."""
+    return load_checkpoint_strict(module, filename, prefix, strict=strict,
+                                  map_location=map_location)
 
 
 def _mark_submodules_initialised(module: nn.Module) -> None:

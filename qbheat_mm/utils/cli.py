@@ -10,10 +10,11 @@ from mmengine.config import Config, DictAction
 from qbheat_mm import compat
 from qbheat_mm.apis.inference import read_config
 from qbheat_mm.datasets import image_checks
+from qbheat_mm.datasets.imagenet_layout import check_config_imagenet_layouts
 from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed
 
-__all__ = ['add_common_args', 'read_config', 'load_config', 'check_launcher_env',
-           'LauncherEnvError']
+__all__ = ['ConfigOptions', 'add_cfg_options', 'add_allow_pickle', 'add_common_args',
+           'read_config', 'load_config', 'check_launcher_env', 'LauncherEnvError']
 
 # What each launcher must find in the environment of every process (mmengine reads it).
 LAUNCHER_ENV = {
@@ -47,30 +48,59 @@ def check_launcher_env(launcher: str, environ: dict | None = None) -> None:
             'single process, drop --launcher.')
 
 
+class ConfigOptions(DictAction):
+    """``--cfg-options KEY=VALUE ...`` as MMEngine's ``DictAction`` parses them, except that
+    a single value keeps the spaces inside it: MMEngine removes every space, so
+    ``init_cfg.checkpoint='/data/my runs/a.pth'`` became ``/data/myruns/a.pth`` and the
+    error named a path nobody typed. Lists and tuples (``key="[a, b]"``) parse as
+    MMEngine parses them."""
+
+    @staticmethod
+    def _parse_iterable(val: str):
+        bare = val.strip('\'"')
+        if not bare.startswith(('(', '[')) and ',' not in bare:
+            return DictAction._parse_int_float_bool(bare)
+        return DictAction._parse_iterable(val)
+
+
+def add_cfg_options(parser, flag: str = '--cfg-options',
+                    example: str = 'model.backbone.init_cfg.checkpoint=PATH '
+                    'train_cfg.max_epochs=10') -> None:
+    """The one declaration of ``--cfg-options`` (and of flags parsed like it)."""
+    parser.add_argument(flag, nargs='+', action=ConfigOptions, metavar='KEY=VALUE',
+                        help=f'override entries, e.g. {example} (a list: key="[a,b]", a '
+                        'tuple: key="(a,b)"; quote a value with spaces)')
+
+
+def add_allow_pickle(parser) -> None:
+    """The one declaration of ``--allow-pickle``."""
+    parser.add_argument(
+        '--allow-pickle', action='store_true',
+        help='fully unpickle checkpoints that hold types beyond tensors, HistoryBuffer and '
+        'numpy values; this runs code from the file, so only for files you trust (same as '
+        'QBHEAT_ALLOW_PICKLE=1)')
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Options every MMEngine entry point shares."""
     parser.add_argument('--work-dir', help='folder for logs and checkpoints '
                         '(default: ./work_dirs/<config name>)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. model.backbone.init_cfg.checkpoint=PATH '
-        'train_cfg.max_epochs=10 (a list: key="[a,b]", a tuple: key="(a,b)")')
+    add_cfg_options(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (pytorch for torchrun)')
-    parser.add_argument(
-        '--allow-pickle', action='store_true',
-        help='fully unpickle checkpoints (--resume, load_from, Pretrained inits) that hold '
-        'types beyond tensors, HistoryBuffer and numpy values; this runs code from the '
-        'file, so only for files you trust (same as QBHEAT_ALLOW_PICKLE=1)')
+    add_allow_pickle(parser)
     # torchrun sets LOCAL_RANK in the environment; older launchers pass --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace,
+                dataloaders: tuple = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+                ) -> Config:
     """Read the config, apply ``--cfg-options``, the launcher, the work dir and
-    ``--allow-pickle``; install the image checks (decode errors that name the file,
-    :mod:`qbheat_mm.datasets.image_checks`); on a machine without a GPU, ready a
-    multi-process run for the CPU
+    ``--allow-pickle``; check the ImageNet folders of the ``dataloaders`` the tool will
+    build (:mod:`qbheat_mm.datasets.imagenet_layout`); install the image checks (decode
+    errors that name the file, :mod:`qbheat_mm.datasets.image_checks`); on a machine
+    without a GPU, ready a multi-process run for the CPU
     (:func:`~qbheat_mm.engine.cpu_distributed.prepare_cpu_distributed`)."""
     check_launcher_env(args.launcher)
     if getattr(args, 'allow_pickle', False):
@@ -82,6 +112,7 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    check_config_imagenet_layouts(cfg, dataloaders)
     image_checks.install()
     prepare_cpu_distributed(cfg)
     return cfg

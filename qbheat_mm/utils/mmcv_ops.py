@@ -37,4 +37,4 @@ def require_mmcv_ops(what: str) -> None:
             f"{what} needs MMDetection, which imports mmcv's compiled ops (mmcv.ops), and "
             "this environment has mmcv without them: the main job's set-up level, which "
             'pre-training, probing and the benchmarks need no more than. Build the ops once '
-            f'(about 15-20 minutes on 2 cores, cached outside the repository): {SETUP_DET}')
+            f'(about 12 minutes on 2 cores, cached outside the repository): {SETUP_DET}')

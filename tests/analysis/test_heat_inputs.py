@@ -73,5 +73,5 @@ def test_checkpoints_load_without_pickle_and_with_the_operator(tiny_model, tmp_p
     info = hi.load_weights(fresh, bare)
     assert info['operator'] == 'none: the checkpoint has no neck.A, neck.B'
     bare.pop(next(iter(bare)))
-    with pytest.raises(CheckpointMismatchError, match='does not fit the backbone'):
+    with pytest.raises(CheckpointMismatchError, match='does not fit ResNet'):
         hi.load_weights(fresh, bare)

@@ -134,3 +134,66 @@ def test_checked_dataset_raises_when_built(tmp_path: Path):
     # every annotation; the checked dataset says so.
     with pytest.raises(ValueError, match=r"classes 'person', 'bicycle'"):
         DATASETS.build(dict(cfg, ann_file='annotations/good.json', metainfo=None))
+
+
+@pytest.mark.parametrize('bbox, why', [
+    ([5, 5, -3, 10], 'no positive width or height'),
+    ([5, 5, 10, 0], 'no positive width or height'),
+    ([40, 50, 30, 10], 'outside the 64 x 64 image'),  # reaches x = 70
+    ([-2.5, 0, 10, 10], 'outside the 64 x 64 image'),
+])
+def test_degenerate_boxes_are_named_with_file_ids_and_box(bbox, why):
+    data = _valid()
+    data['annotations'][0]['bbox'] = bbox
+    with pytest.raises(ValueError) as info:
+        check_coco_annotations(data, 'instances_train.json')
+    message = str(info.value)
+    assert message.startswith('instances_train.json: 1 of 3 annotations have degenerate boxes')
+    assert f'annotation 1 of image 1, bbox {bbox}: {why}' in message
+    assert "degenerate_boxes='drop'" in message
+
+
+def test_a_box_a_pixel_outside_its_image_is_not_degenerate():
+    data = _valid()
+    data['annotations'][0]['bbox'] = [-1, 0, 65, 64.5]  # rounded outwards by a pixel
+    check_coco_annotations(data, 'f.json')
+
+
+def test_dropping_degenerate_boxes_is_explicit_and_counted(caplog_mmengine):
+    data = _valid()
+    data['annotations'][0]['bbox'] = [5, 5, 0, 10]
+    data['annotations'][2]['bbox'] = [40, 60, 10, 10]  # image 2 is 64 high
+    check_coco_annotations(data, 'f.json', degenerate='drop')
+    assert [a['id'] for a in data['annotations']] == [2]
+    warning = [r.getMessage() for r in caplog_mmengine if r.levelname == 'WARNING']
+    assert warning == ["f.json: dropped 2 of 3 annotations with degenerate boxes "
+                       "(degenerate_boxes='drop')."]
+    with pytest.raises(ValueError, match="degenerate must be one of"):
+        check_coco_annotations(_valid(), 'f.json', degenerate='skip')
+
+
+def test_a_file_without_annotations_stops():
+    data = _valid()
+    data['annotations'] = []
+    with pytest.raises(ValueError, match=r'f.json holds no annotations \(2 images\): training '
+                       r'on it learns nothing and testing on it reports an mAP of -1'):
+        check_coco_annotations(data, 'f.json')
+
+
+def test_the_dataset_takes_the_choice(tmp_path: Path):
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    import qbheat_mm.det  # noqa: F401  (registers the datasets)
+    init_default_scope('mmdet')
+    (tmp_path / 'annotations').mkdir()
+    data = _valid()
+    data['annotations'][0]['bbox'] = [60, 60, 20, 20]
+    (tmp_path / 'annotations' / 'x.json').write_text(json.dumps(data))
+    cfg = dict(type='CheckedCocoDataset', data_root=str(tmp_path), data_prefix=dict(img=''),
+               ann_file='annotations/x.json', metainfo=dict(classes=('cat', 'cup')),
+               filter_cfg=None, pipeline=[])
+    with pytest.raises(ValueError, match=r'annotation 1 of image 1, bbox \[60, 60, 20, 20\]'):
+        DATASETS.build(cfg)
+    dataset = DATASETS.build(dict(cfg, degenerate_boxes='drop'))
+    assert [len(dataset.get_data_info(i)['instances']) for i in range(2)] == [0, 2]

@@ -390,7 +390,7 @@ FACTS = [
         'docs/en/experiments/heat_operator_256px.md': [r'Learned minus frozen is (\d+\.\d\d) dB']},
         source=lambda: (_operator_effect('heat_operator_256px', 'block'), )),
     Fact('mmcv build time on 2 cores (minutes)', {
-        'README.md': [r'compiled ops, about (\d+) minutes on 2 cores'],
+        'README.md': [r'build them once, about (\d+) minutes on 2 cores'],
         'docs/en/get_started.md': [r'takes about (\d+) minutes on 2 cores'],
         'scripts/setup.sh': [r'about (\d+) minutes on 2 cores']}),
     Fact('make test on 2 cores (minutes)', {

@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 from qbheat_mm.compat import safe_torch_load
 from qbheat_mm.engine.runner import (ATOMIC_SAVE_NEEDED, PARTIAL_SUFFIX,
                                      AtomicCheckpointHook, AtomicCheckpointRunner,
-                                     find_latest_complete_checkpoint,
+                                     ResumeError, find_latest_complete_checkpoint,
                                      is_complete_checkpoint)
 
 
@@ -215,15 +215,15 @@ def test_a_new_best_after_a_regular_checkpoint_saves_both_and_keeps_one_of_each(
 
 
 def test_auto_resume_never_picks_a_best_or_extracted_checkpoint(tmp_path):
-    """resume='auto' falls back only to training checkpoints (epoch_N / iter_N), and only
-    when last_checkpoint names a missing or truncated file; without last_checkpoint it
-    starts fresh, as mmengine does, whatever other .pth files the work dir holds."""
+    """resume='auto' falls back only to training checkpoints (epoch_N / iter_N), the
+    newest complete one, when last_checkpoint does not name a complete file."""
     find = find_latest_complete_checkpoint
+    assert find(str(tmp_path)) is None  # nothing at all: a fresh start loses nothing
     for name in ('iter_2.pth', 'iter_10.pth', 'best_accuracy_top1_iter_10.pth',
                  'backbone.pth'):
         torch.save({'meta': {'name': name}}, tmp_path / name)
     os.utime(tmp_path / 'iter_10.pth', (1, 1))  # the newest step, not the newest file
-    assert find(str(tmp_path)) is None  # no last_checkpoint: a fresh start
+    assert find(str(tmp_path)) == str(tmp_path / 'iter_10.pth')  # no pointer: never fresh
 
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
     assert find(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
@@ -233,17 +233,71 @@ def test_auto_resume_never_picks_a_best_or_extracted_checkpoint(tmp_path):
     (tmp_path / 'iter_10.pth').write_bytes(b'PK truncated')
     assert find(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
     (tmp_path / 'iter_2.pth').unlink()
-    assert find(str(tmp_path)) is None  # best_* and backbone.pth are never resumed from
+    with pytest.raises(ResumeError, match=r'no training checkpoint there is complete '
+                       r'\(incomplete: .*iter_10\.pth\)'):
+        find(str(tmp_path))  # best_* and backbone.pth are never resumed from
 
 
-def test_resume_without_a_complete_checkpoint_starts_from_scratch(tmp_path):
+@pytest.mark.parametrize('pointer, why', [
+    ('', 'last_checkpoint is empty'),
+    ('\x00\x9f garbage', 'which does not exist'),
+    ('{work}/iter_13.pth', "iter_13.pth', which does not exist"),  # deleted
+    ('{work}/iter_14.pth', "iter_14.pth', which is truncated"),
+    (None, 'there is no last_checkpoint file'),
+])
+def test_a_broken_pointer_resumes_from_the_newest_complete_checkpoint(tmp_path, pointer, why,
+                                                                      caplog_mmengine):
+    for step in (11, 12):
+        torch.save({'meta': {'iter': step}}, tmp_path / f'iter_{step}.pth')
+    (tmp_path / 'iter_14.pth').write_bytes(b'PK half of a checkpoint')
+    if pointer is not None:
+        (tmp_path / 'last_checkpoint').write_text(pointer.format(work=tmp_path))
+    assert find_latest_complete_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_12.pth')
+    warning = [r.getMessage() for r in caplog_mmengine if r.levelname == 'WARNING']
+    assert len(warning) == 1 and why in warning[0] and 'iter_12.pth' in warning[0]
+
+
+def test_resume_without_a_complete_checkpoint_stops_and_deletes_nothing(tmp_path):
     (tmp_path / 'iter_4.pth').write_bytes(b'PK truncated')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
     runner = AtomicCheckpointRunner(model=TinyModel(), work_dir=str(tmp_path), resume=True,
                                     default_scope='mmengine', log_level='WARNING',
                                     experiment_name=uuid.uuid4().hex)
-    runner.load_or_resume()  # MMEngine's Runner would fail reading the truncated file
-    assert not runner._has_loaded and runner.iter == 0
+    with pytest.raises(ResumeError, match=r"(?s)iter_4.pth', which is truncated.*Nothing was "
+                       r'started, so nothing was deleted.*--resume PATH.*start over'):
+        runner.load_or_resume()  # MMEngine's Runner would fail reading the truncated file
+    assert (tmp_path / 'iter_4.pth').exists()
+
+
+def test_last_checkpoint_is_written_atomically(tmp_path, monkeypatch):
+    """A kill while the hook writes last_checkpoint leaves the previous pointer."""
+    runner = tiny_runner(tmp_path, checkpoint=dict(
+        type='CheckpointHook', interval=2, by_epoch=False, save_optimizer=False,
+        save_param_scheduler=False))
+    hook = next(h for h in runner.hooks if isinstance(h, AtomicCheckpointHook))
+    hook.before_train(runner)  # the hook is driven directly: no training loop
+    hook._save_checkpoint_with_step(runner, 2, {})
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_2.pth')
+
+    import qbheat_mm.engine.runner as runner_module
+    real_replace = os.replace
+
+    def killed(src, dst):
+        if dst.endswith('last_checkpoint'):
+            raise KeyboardInterrupt('killed')
+        return real_replace(src, dst)
+    monkeypatch.setattr(runner_module.os, 'replace', killed)
+    with pytest.raises(KeyboardInterrupt):
+        hook._save_checkpoint_with_step(runner, 4, {})
+    monkeypatch.undo()
+    # the pointer still names the complete iter_2 (iter_4.pth is complete too, but the run
+    # died before it could name it); the next save replaces the leftover .partial
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_2.pth')
+    hook._save_checkpoint_with_step(runner, 6, {})
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_6.pth')
+    assert not list(tmp_path.glob('last_checkpoint.partial'))
+    import mmengine.hooks.checkpoint_hook as hook_module
+    assert 'open' not in vars(hook_module)  # the shadowing ends with the save
 
 
 def test_the_pinned_mmengine_still_saves_in_place_and_resumes_blindly(tmp_path, monkeypatch):
@@ -264,7 +318,8 @@ def test_the_pinned_mmengine_still_saves_in_place_and_resumes_blindly(tmp_path, 
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
     assert mmengine_runner.find_latest_checkpoint(str(tmp_path)) == str(
         tmp_path / 'iter_2.pth')
-    assert find_latest_complete_checkpoint(str(tmp_path)) is None
+    with pytest.raises(ResumeError):
+        find_latest_complete_checkpoint(str(tmp_path))
 
     plain = tiny_runner(tmp_path / 'keep1', runner_cls=Runner, checkpoint=KEEP1)
     assert train_with_a_failing_second_save(plain, monkeypatch) == ['iter_2.pth', 'iter_4.pth']
@@ -284,3 +339,50 @@ def test_importing_the_plugin_leaves_mmengines_runner_and_hook_alone():
     save = CheckpointHook._save_checkpoint_with_step
     assert (save.__module__, save.__qualname__) == (
         'mmengine.hooks.checkpoint_hook', 'CheckpointHook._save_checkpoint_with_step')
+
+
+def test_a_second_training_in_a_work_dir_stops_naming_the_first(tmp_path):
+    import json
+    import subprocess
+
+    from qbheat_mm.engine.runner import LOCK_NAME, WorkDirBusyError, work_dir_lock
+    holder = subprocess.Popen(['sleep', '30'])  # a live process on this host
+    try:
+        (tmp_path / LOCK_NAME).write_text(json.dumps(dict(
+            pid=holder.pid, host=__import__('socket').gethostname(),
+            started='2026-12-08T01:00:00', command='tools/train.py cfg.py')))
+        runner = tiny_runner(tmp_path)
+        with pytest.raises(WorkDirBusyError, match=rf'(?s)in use by another training: PID '
+                           rf'{holder.pid} on .*started 2026-12-08T01:00:00 \(tools/train.py '
+                           r'cfg.py\).*another --work-dir'):
+            runner.train()
+        assert not list(tmp_path.glob('iter_*.pth'))
+    finally:
+        holder.kill()
+        holder.wait()
+    # the same lock, its process gone (a run killed): taken over, and released at the end
+    runner = tiny_runner(tmp_path)
+    runner.train()
+    assert runner.iter == 4 and not (tmp_path / LOCK_NAME).exists()
+    with work_dir_lock(str(tmp_path)):
+        assert json.loads((tmp_path / LOCK_NAME).read_text())['pid'] == os.getpid()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_full_disk_names_the_path_and_the_bytes(tmp_path, monkeypatch):
+    import errno
+
+    runner = tiny_runner(tmp_path)
+    save(runner, 'iter_2.pth')
+
+    def full(backend, obj, filepath):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(LocalBackend, 'put', full)
+    with pytest.raises(OSError, match=rf'no space left to save {tmp_path}/iter_4.pth: the '
+                       r'checkpoint needs at least [\d,]+ bytes \(its tensors\), [\d,]+ bytes '
+                       r'are free there') as info:
+        save(runner, 'iter_4.pth')
+    assert info.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert is_complete_checkpoint(tmp_path / 'iter_2.pth')
+    assert not list(tmp_path.glob('*.partial'))

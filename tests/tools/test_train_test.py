@@ -343,3 +343,71 @@ def test_channels_last_runner_needs_a_runner_class():
     from qbheat_mm.engine.channels_last import channels_last_runner
     with pytest.raises(TypeError, match="needs an mmengine Runner class, got <class 'dict'>"):
         channels_last_runner(dict)
+
+
+@pytest.mark.slow  # a tools/train.py run
+def test_an_empty_last_checkpoint_resumes_and_keeps_the_good_checkpoints(trained, tmp_path,
+                                                                         image_folder):
+    """The kill that empties last_checkpoint: --resume continues from the newest complete
+    checkpoint and max_keep_ckpts deletes nothing of what came before (MMEngine would
+    start from scratch and prune both)."""
+    work_dir = tmp_path / 'empty_pointer'
+    shutil.copytree(trained[0], work_dir)
+    (work_dir / 'last_checkpoint').write_text('')
+    cfg6 = write_config(tmp_path, image_folder, max_iters=6)
+    train_tool.main([cfg6, '--work-dir', str(work_dir), '--resume', '--cfg-options',
+                     'default_hooks.checkpoint.max_keep_ckpts=2'])
+    # nothing of the earlier run was deleted (its checkpoints are not in the resumed
+    # hook's keep list), and the run continued to iteration 6 from iter_4
+    assert sorted(p.name for p in work_dir.glob('iter_*.pth')) == [
+        'iter_2.pth', 'iter_4.pth', 'iter_6.pth']
+    log = '\n'.join(p.read_text() for p in work_dir.glob('*/*.log'))
+    assert 'last_checkpoint is empty' in log and 'resuming from the newest complete' in log
+    assert 'iter_4.pth' in log.split('resuming from the newest complete')[1].splitlines()[0]
+    assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'iter_6.pth')
+
+
+@pytest.fixture(scope='module')
+def wrong_checkpoints(trained, tmp_path_factory):
+    """Three checkpoints that do not fit the trained classifier: its backbone extracted,
+    a torchvision ResNet-18, and the same classifier at another width."""
+    import torchvision
+
+    from qbheat_mm.utils.checkpoint import save_backbone_state_dict
+
+    root = tmp_path_factory.mktemp('wrong')
+    work_dir, _ = trained
+    save_backbone_state_dict(str(work_dir / 'iter_4.pth'), str(root / 'backbone.pth'))
+    torch.save(torchvision.models.resnet18().state_dict(), root / 'torchvision_resnet18.pth')
+    state = torch.load(work_dir / 'iter_4.pth', weights_only=False)['state_dict']
+    wider = {k: (torch.cat([v, v]) if k.startswith('head.fc') and v.ndim else v)
+             for k, v in state.items()}  # a head for four classes
+    torch.save(dict(state_dict=wider), root / 'four_classes.pth')
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name, match', [
+    ('backbone.pth', r'holds a backbone only \(an extracted backbone\).*init_cfg'),
+    ('torchvision_resnet18.pth', r'missing in checkpoint .*unexpected in checkpoint .*fc\.'),
+    ('four_classes.pth', r'shape mismatch \(2\): head\.fc\.weight: \(4, 64\) vs \(2, 64\).*'
+                         r'another architecture or width'),
+])
+def test_the_test_tool_refuses_a_checkpoint_that_does_not_fit(trained, wrong_checkpoints, name,
+                                                              match):
+    from qbheat_mm.utils.checkpoint import CheckpointMismatchError
+    _, cfg = trained
+    with pytest.raises(CheckpointMismatchError, match=r'(?s)' + match + r'.*--load-non-strict'):
+        test_tool.main([cfg, str(wrong_checkpoints / name), '--work-dir',
+                        str(wrong_checkpoints / f'test_{name}')])
+
+
+@pytest.mark.slow
+def test_loading_only_what_fits_is_an_explicit_flag(trained, wrong_checkpoints):
+    _, cfg = trained
+    work_dir = wrong_checkpoints / 'non_strict'
+    metrics = test_tool.main([cfg, str(wrong_checkpoints / 'backbone.pth'), '--work-dir',
+                              str(work_dir), '--load-non-strict'])
+    assert 'accuracy/top1' in metrics
+    log = '\n'.join(p.read_text() for p in work_dir.glob('*/*.log'))
+    assert 'load_non_strict=True' in log and 'keep their initial values' in log

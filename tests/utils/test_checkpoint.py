@@ -170,7 +170,7 @@ def test_strict_false_loads_matching_keys_and_warns(tmp_path):
     assert (report.loaded, report.total, report.missing) == (7, 9, ['block.conv.weight',
                                                                     'block.conv.bias'])
     warning = [r.getMessage() for r in records if r.levelno == logging.WARNING]
-    assert len(warning) == 1 and 'PARTIAL backbone' in warning[0]
+    assert len(warning) == 1 and 'PARTIAL model' in warning[0]
     assert 'missing in checkpoint (2): block.conv.weight, block.conv.bias' in warning[0]
 
 
@@ -225,3 +225,23 @@ def test_strict_pretrained_in_image_classifier(pretrained, tmp_path):
             head=dict(type='LinearClsHead', num_classes=3, in_channels=64)))
         classifier.init_weights()
     assert_same_state(classifier.backbone, source)
+
+
+def test_a_truncated_or_empty_file_is_named_with_what_is_wrong(pretrained, tmp_path):
+    from qbheat_mm.utils.checkpoint import (CheckpointReadError, StrictPretrainedInit,
+                                            load_checkpoint_strict)
+    _, path = pretrained
+    half = tmp_path / 'half.pth'
+    half.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    for bad, what in ((half, "its zip directory, which torch.save writes last, is missing"),
+                      (empty, 'empty')):
+        with pytest.raises(CheckpointReadError, match=rf'{bad} is not a complete checkpoint '
+                           rf'\([\d,]+ bytes: {what}.*Use the checkpoint before it'):
+            load_checkpoint_strict(TinyBackbone(), str(bad))
+        # the same from a probe's init_cfg, not torch's "PytorchStreamReader failed"
+        with pytest.raises(CheckpointReadError, match=str(bad)):
+            StrictPretrainedInit(checkpoint=str(bad))(TinyBackbone())
+    with pytest.raises(FileNotFoundError, match='checkpoint not found: .*nope.pth'):
+        load_checkpoint_strict(TinyBackbone(), str(tmp_path / 'nope.pth'))

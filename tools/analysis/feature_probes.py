@@ -105,7 +105,7 @@ def extract(cfg, protocol: dict, checkpoint: str | None, seed: int, device: str)
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args)
+    cfg = load_config(args, dataloaders=())  # it reads probe_data
     for key in ('probe_protocol', 'probe_data'):
         if key not in cfg:
             raise ValueError(f'{args.config} has no {key}: is it a feature-probe config '

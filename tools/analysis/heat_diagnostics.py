@@ -30,11 +30,11 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
 from qbheat_mm.analysis import heat_inputs as hi
+from qbheat_mm.utils.cli import add_allow_pickle, add_cfg_options
 from qbheat_mm.analysis.heat_report import write_report
 from qbheat_mm.apis import init_model
 
@@ -51,11 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True, help='folder for the report and plots')
     parser.add_argument('--random-init', action='store_true',
                         help='no checkpoint: a randomly initialised backbone (the control)')
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='fully unpickle a checkpoint that holds types beyond tensors, '
-                        "MMEngine's HistoryBuffer and numpy values (Runner checkpoints load "
-                        'without it); this runs code from the file, so only for files you '
-                        'trust (same as QBHEAT_ALLOW_PICKLE=1)')
+    add_allow_pickle(parser)
     parser.add_argument('--prefix', default='auto',
                         help="prefix of the backbone keys (default 'auto': 'backbone.' when "
                         'present, else none)')
@@ -69,8 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--seed', type=int, default=0, help='seed of --random-init')
     parser.add_argument('--device', default='cpu', help='torch device')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
+    add_cfg_options(parser)
     args = parser.parse_intermixed_args(argv)  # images may follow --random-init
     if args.random_init:
         args.checkpoint = None

@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    cfg = load_config(args)
+    cfg = load_config(args, dataloaders=('test_dataloader', ))
     if cfg.model.get('type') != 'KNNClassifier':
         raise ValueError(f'{args.config} is not a k-NN config: its model is '
                          f'{cfg.model.get("type")!r}, not KNNClassifier (see '

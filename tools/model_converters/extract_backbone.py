@@ -17,6 +17,7 @@ from typing import Optional
 import qbheat_mm  # noqa: F401  (safe checkpoint loading for torch >= 2.6)
 from qbheat_mm import compat
 from qbheat_mm.utils.checkpoint import CheckpointMismatchError, save_backbone_state_dict
+from qbheat_mm.utils.cli import add_allow_pickle
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -26,9 +27,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument('--prefix', default='backbone.',
                         help="prefix of the backbone keys (default 'backbone.'; "
                              "'auto' also accepts an already extracted state dict)")
-    parser.add_argument('--allow-pickle', action='store_true',
-                        help='fully unpickle a checkpoint holding more than MMEngine\'s '
-                        'checkpoint types; runs code from the file, only for trusted files')
+    add_allow_pickle(parser)
     return parser.parse_args(argv)
 
 

@@ -30,6 +30,7 @@ from qbheat_mm.models.backbones.mobile_former import (BRIDGE_FLAG, BRIDGE_TRAINE
                                                       MobileFormer)
 from qbheat_mm.models.heads.mobile_former_cls_head import MobileFormerClsHead
 from qbheat_mm.models.utils.mobile_former_arch import ARCH_SETTINGS, get_arch
+from qbheat_mm.utils.cli import add_allow_pickle
 
 # Reference module path inside a block -> ours, per block kind.
 _BLOCK_MODULES = {
@@ -137,11 +138,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument('dst', help='output path')
     parser.add_argument('--arch', required=True, choices=list(ARCH_SETTINGS),
                         help='the variant the checkpoint belongs to')
-    parser.add_argument(
-        '--allow-pickle', action='store_true',
-        help='load a checkpoint that holds more than tensors (e.g. timm training state '
-        'with argparse.Namespace) with weights_only=False; this runs code from the file, '
-        'so use it only for files you trust')
+    add_allow_pickle(parser)  # e.g. timm training state with an argparse.Namespace
     return parser.parse_args(argv)
 
 

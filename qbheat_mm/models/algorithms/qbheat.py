@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Union
 
 import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
@@ -127,14 +128,25 @@ class QBHeat(BaseSelfSupervisor):
         return z
 
     def check_geometry(self, inputs: torch.Tensor) -> None:
-        """Raise a ValueError unless H and W are multiples of 2 x encoder_stride."""
-        H, W = inputs.shape[-2:]
+        """Raise a ValueError unless H and W are multiples of 2 x encoder_stride, and,
+        while a BatchNorm of the encoder trains, unless its last map holds more than one
+        value per channel (a batch of one at the smallest size)."""
+        N, H, W = inputs.shape[0], *inputs.shape[-2:]
         m = 2 * self.encoder_stride
         if H % m or W % m:
             raise ValueError(
                 f'QB-Heat needs image height and width that are multiples of 2 x '
                 f'encoder_stride = {m}, got {H} x {W}; valid sizes are {m}, {2 * m}, '
                 f'{3 * m}, ... (e.g. {max(m, H // m * m)} x {max(m, W // m * m)})')
+        if N * (H // m) * (W // m) == 1 and any(
+                isinstance(module, _BatchNorm) and module.training
+                for module in self.backbone.modules()):
+            raise ValueError(
+                f'a batch of 1 image of {H} x {W}: the encoder maps its {H // 2} x {W // 2} '
+                f'visible quarter to 1 x 1 cell, one value per channel, which its BatchNorm '
+                'cannot normalise while training. Use a batch size of at least 2 '
+                '(train_dataloader.batch_size, per process; drop_last=True keeps a last '
+                f'batch of one out), or images of at least {2 * m} px.')
 
     def encode_visible(self, inputs: torch.Tensor) -> torch.Tensor:
         """Encode the top-left quarter: N x 3 x H x W -> N x C x H/(2s) x W/(2s)."""

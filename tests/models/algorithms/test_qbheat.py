@@ -150,6 +150,22 @@ def test_geometry_error_names_sizes_and_multiples():
         model(torch.randn(1, 3, 64, 100), mode='predict')
 
 
+def test_a_batch_of_one_at_the_smallest_size_is_refused_naming_the_batch_size():
+    """At 64 px the visible quarter is one cell: BatchNorm cannot train on one value per
+    channel (torch's 'Expected more than 1 value per channel'); the refusal names the
+    batch size and the two ways on."""
+    model = build()
+    model.train()
+    with pytest.raises(ValueError, match=r'a batch of 1 image of 64 x 64: the encoder maps its '
+                       r'32 x 32 visible quarter to 1 x 1 cell.*batch size of at least 2 '
+                       r'\(train_dataloader.batch_size.*images of at least 128 px'):
+        model(torch.randn(1, 3, 64, 64), mode='loss')
+    model(torch.randn(2, 3, 64, 64), mode='loss')  # two images: fine
+    model(torch.randn(1, 3, 128, 128), mode='loss')  # 2 x 2 cells: fine
+    model.eval()
+    model(torch.randn(1, 3, 64, 64), mode='predict')  # BatchNorm in eval mode: fine
+
+
 def test_channel_mismatch_fails_at_build_with_both_numbers():
     # dry-run path (ResNet declares no out_channels)
     with pytest.raises(ValueError, match=r'neck in_channels is 32 but the backbone outputs '
