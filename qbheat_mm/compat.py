@@ -107,7 +107,7 @@ def _numpy_globals() -> list:
 
 
 #: Everything beyond tensors that the checkpoints of MMEngine's Runner hold (found by
-#: saving them: QB-Heat, classifiers, MoCo, detectors; tests/test_compat_checkpoint.py):
+#: saving them: QB-Heat, classifiers, MoCo, detectors; tests/compat/test_compat_checkpoint.py):
 #: the message hub's ``HistoryBuffer`` and its statistics lookup, and numpy arrays,
 #: scalars and dtypes (logged values, runtime info).
 CHECKPOINT_SAFE_GLOBALS: list = [

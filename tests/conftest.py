@@ -1,10 +1,13 @@
 """Shared fixtures: tiny generated data so every test runs in seconds on 2 CPU cores."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from mmengine.config import Config
 
 
 def write_image_folder(root: Path, classes=('a', 'b'), per_class: int = 4,
@@ -51,3 +54,33 @@ def caplog_mmengine():
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)
+
+
+#: The tiny QB-Heat config of the tests (tests/data/configs/qbheat_tiny.py).
+TINY_QBHEAT_CONFIG = Path(__file__).resolve().parent / 'data' / 'configs' / 'qbheat_tiny.py'
+
+
+@pytest.fixture(scope='session')
+def tiny_cfg() -> dict:
+    return Config.fromfile(TINY_QBHEAT_CONFIG).model
+
+
+@pytest.fixture
+def tiny_qbheat(tiny_cfg):
+    """The tiny QB-Heat of the speed and decoding tests, ``make(seed=0, **decoder)``: in
+    train mode, A and B drawn from N(0, 0.05^2) instead of their zero init, so no two
+    quarters are equal."""
+    import qbheat_mm  # noqa: F401  (registration)
+    from mmpretrain.registry import MODELS
+
+    def make(seed: int = 0, **decoder) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        cfg = copy.deepcopy(tiny_cfg)
+        cfg['decoder'].update(decoder)
+        model = MODELS.build(cfg).train()
+        with torch.no_grad():
+            model.neck.A.normal_(std=0.05)
+            model.neck.B.normal_(std=0.05)
+        return model
+
+    return make

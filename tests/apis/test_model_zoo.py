@@ -64,6 +64,7 @@ def test_downstream_links_name_models_of_the_index(index_models):
         'detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco'}
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_every_config_builds_with_the_stated_parameter_count(index_models):
     from mmengine.registry import DefaultScope
     try:

@@ -77,6 +77,7 @@ def test_model_loss_with_mixup_and_decay_groups(cfg):
     assert decay[id(model.backbone.stem.bn.weight)] == 0
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_converted_reference_checkpoint_evaluates_with_tools_test(cfg, tmp_path):
     """ImageNet-layout val set of 2 images labelled with the model's own predictions:
     after reference -> converter -> tools/test.py, top-1 must be 100%."""

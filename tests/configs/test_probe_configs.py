@@ -44,6 +44,7 @@ def base_of(path: Path) -> str | list | None:
     return None
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_import_qbheat_mm_registers_strict_pretrained():
     """Configs only import qbheat_mm, so that import alone must register the initialiser."""
     code = ('import qbheat_mm; from mmengine.registry import WEIGHT_INITIALIZERS; '

@@ -52,7 +52,7 @@ def test_recipe_numbers():
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.lr, opt.betas, opt.weight_decay) == ('AdamW', 1.5e-4 * 2048 / 256,
                                                                 (0.9, 0.95), 0.05)
-    assert opt.fused  # the one-kernel AdamW (tests/benchmark/test_speed_options.py)
+    assert opt.fused  # the one-kernel AdamW (tests/benchmark/test_steps.py)
     warmup, cosine = cfg.param_scheduler
     assert (warmup.end, cosine.begin, cosine.end, cfg.train_cfg.max_epochs) == (20, 20, 300, 300)
     crop = cfg.train_dataloader.dataset.pipeline[1]

@@ -79,7 +79,7 @@ def test_qbheat_channels_last_with_ddp_matches_the_plain_layout(tmp_path, demo_p
     backward and the bucketed all-reduce run every step).
 
     That the two layouts compute the same step is checked in one process
-    (tests/tools/test_train_test.py, tests/benchmark/test_speed_options.py), not here: in
+    (tests/tools/test_train_test.py, tests/benchmark/test_steps.py), not here: in
     this 64 px setting the last stages normalise 1 x 1 maps, where float rounding is
     amplified (a running variance of the expand layer differed by 29 % between layouts,
     with identical weights and data)."""

@@ -22,6 +22,7 @@ TINY_ARCH = dict(stem_channels=8, num_tokens=2, token_dims=16,
 
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_onnx_matches_pytorch_on_every_output(tmp_path):
     torch.manual_seed(0)
     backbone = MobileFormer(arch=TINY_ARCH, out_indices=(1, 2, 3, 4))
@@ -31,6 +32,7 @@ def test_onnx_matches_pytorch_on_every_output(tmp_path):
     assert len(diffs) == 4 and max(diffs) < 1e-4, diffs
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_tool_exports_a_config_backbone_from_a_checkpoint(tmp_path, capsys):
     cfg = Config.fromfile(REPO / 'configs' / 'mobileformer' / 'mobileformer-294m_8xb128_in1k.py')
     cfg.model.backbone.update(arch=TINY_ARCH, out_indices=(2, 4), with_tokens=False)

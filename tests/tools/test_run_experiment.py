@@ -32,6 +32,7 @@ def test_every_plan_loads_and_dry_runs_every_row(path, tmp_path, capsys):
     assert not any(tmp_path.rglob('*.pth')), 'a dry run trains nothing'
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_errors_reach_the_user_as_one_line(tmp_path):
     plan = tmp_path / 'plan.py'
     plan.write_text("type = 'ablation'\nconfig = 'nope.py'\n")

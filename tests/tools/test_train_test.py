@@ -79,7 +79,7 @@ def test_train_saves_checkpoints_with_training_state(trained):
 def test_full_checkpoints_load_safely_through_the_compat_patch(trained):
     """Under torch >= 2.6 plain ``torch.load`` refuses mmengine checkpoints; our patch loads
     them with ``weights_only=True`` and an allow-list, so resume / load_from / Pretrained
-    work without running code from the file (tests/test_compat_checkpoint.py)."""
+    work without running code from the file (tests/compat/test_compat_checkpoint.py)."""
     from qbheat_mm import compat
     assert compat.CHECKPOINT_PATCH_NEEDED
     with pytest.raises(Exception, match='Weights only load failed'):

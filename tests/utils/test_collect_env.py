@@ -20,6 +20,7 @@ def setup_cfg_pins() -> dict:
     return pins
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_env_report_shows_versions_mmcv_ops_flavour_and_gpu_nms():
     out = subprocess.run([sys.executable, str(REPO / 'tools' / 'collect_env.py')],
                          capture_output=True, text=True, timeout=300)
@@ -41,6 +42,7 @@ def test_env_report_shows_versions_mmcv_ops_flavour_and_gpu_nms():
         assert report['NMS on GPU'] == 'no GPU'
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 def test_short_report_names_the_flavour_and_gpu_nms():
     out = subprocess.run([sys.executable, '-m', 'qbheat_mm.utils.collect_env', '--short'],
                          capture_output=True, text=True, timeout=300)

@@ -1,4 +1,6 @@
-"""Every speed option computes what the plain step computes: same loss, same gradients."""
+"""The training steps the benchmarks time (qbheat_mm/benchmark/steps.py): every peer is
+built from its own config, and every speed option computes what the plain step computes
+(same loss, same gradients)."""
 import os
 from types import SimpleNamespace
 
@@ -12,7 +14,7 @@ from mmengine.runner import Runner
 import qbheat_mm  # noqa: F401  (registration)
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from qbheat_mm.benchmark import OPTIMIZER_IMPLS, peer_step
+from qbheat_mm.benchmark import OPTIMIZER_IMPLS, build_peer, peer_step
 
 
 def _losses_after_steps(tiny_qbheat, step_options: dict, steps: int = 2) -> tuple:
@@ -74,8 +76,31 @@ def test_mmengine_compile_option_gives_the_plain_loss(tiny_qbheat, tiny_cfg, bac
     assert got == pytest.approx(ref, rel=1e-5)  # the second loss follows one update
 
 
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
 @pytest.mark.parametrize('backend', COMPILE_BACKENDS)
 def test_benchmark_compile_option_gives_the_plain_loss(tiny_qbheat, backend):
     (ref, _), (got, _) = (_losses_after_steps(tiny_qbheat, dict(compile=c), steps=1)
                           for c in (False, dict(backend=backend)))
     assert got == pytest.approx(ref, rel=1e-5)
+
+
+@pytest.mark.parametrize('name,model_type,backbone_type', [
+    ('qbheat', 'QBHeat', 'MobileFormer'),
+    ('mocov2', 'MoCo', 'MobileFormer'),
+    ('qbheat_lightdec', 'QBHeat', 'MobileFormer'),
+    ('qbheat_r50', 'QBHeat', 'ResNet'),
+    ('spark', 'SparK', 'SparseResNet'),
+    ('mae', 'MAE', 'MAEViT'),
+])
+def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type):
+    model = build_peer(name, img_size=128, batch_size=4)
+    assert type(model).__name__ == model_type
+    assert type(model.backbone).__name__ == backbone_type
+    if name == 'spark':
+        assert model.input_size == 128  # the mask grid follows the image size
+    if name == 'mae':
+        assert model.neck.num_patches == (128 // 16)**2
+    if name == 'qbheat_lightdec':
+        assert (len(model.decoder.blocks), model.decoder.embed_dims) == (2, 192)
+    if name == 'mocov2':
+        assert model.queue_len == 65536  # the recipe's queue: whole batches of 4 fit

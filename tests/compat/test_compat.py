@@ -1,6 +1,6 @@
 """qbheat_mm.compat's mmcv patch: ``adjust_hue`` with negative hue factors under numpy 2:
 still needed by the pinned mmcv, and otherwise mmcv's own result (the checkpoint patch is
-tested in tests/test_compat_checkpoint.py; the CPU distributed support, which is not a
+tested in tests/compat/test_compat_checkpoint.py; the CPU distributed support, which is not a
 patch, in tests/dist/test_cpu_distributed.py)."""
 import cv2
 import mmcv

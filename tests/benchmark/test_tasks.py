@@ -1,62 +1,15 @@
-"""The step task: every peer is MMPretrain's own model, timed side by side; the timing
-and memory primitives every task uses."""
-import json
+"""The benchmark tasks (qbheat_mm/benchmark/tasks.py): the step task (every peer timed
+side by side), its goals, and the parts task."""
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
 import qbheat_mm  # noqa: F401  (registration)
-from qbheat_mm.benchmark import PEERS, StepBenchmark, build_peer, step_memory_mb, \
-    time_interleaved
-from tool_loader import load_tool
+from qbheat_mm.benchmark import PEERS, PartsBenchmark, StepBenchmark, build_peer
 
 CPU = torch.device('cpu')
-
-
-def test_time_interleaved_rotates_the_order_and_reports_medians():
-    calls = []
-    fns = {name: (lambda n=name: calls.append(n)) for name in 'abc'}
-    result = time_interleaved(fns, CPU, rounds=3, warmup=1)
-    assert calls[:3] == ['a', 'b', 'c']  # warm-up
-    assert calls[3:] == ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']
-    for timing in result.values():
-        assert len(timing['times_ms']) == 3
-        assert timing['median_ms'] == sorted(timing['times_ms'])[1]
-    with pytest.raises(ValueError, match='rounds must be >= 1'):
-        time_interleaved(fns, CPU, rounds=0)
-
-
-def test_step_memory_counts_what_a_step_allocates():
-    def allocate_64mib():
-        x = torch.ones(16 * 2**20)  # 64 MiB, touched
-        x.add_(1)
-
-    grown = step_memory_mb(allocate_64mib, CPU)
-    assert grown is not None and 56 < grown < 160
-    assert step_memory_mb(lambda: None, CPU) < 16
-
-
-@pytest.mark.parametrize('name,model_type,backbone_type', [
-    ('qbheat', 'QBHeat', 'MobileFormer'),
-    ('mocov2', 'MoCo', 'MobileFormer'),
-    ('qbheat_lightdec', 'QBHeat', 'MobileFormer'),
-    ('qbheat_r50', 'QBHeat', 'ResNet'),
-    ('spark', 'SparK', 'SparseResNet'),
-    ('mae', 'MAE', 'MAEViT'),
-])
-def test_every_peer_is_built_from_its_own_config(name, model_type, backbone_type):
-    model = build_peer(name, img_size=128, batch_size=4)
-    assert type(model).__name__ == model_type
-    assert type(model.backbone).__name__ == backbone_type
-    if name == 'spark':
-        assert model.input_size == 128  # the mask grid follows the image size
-    if name == 'mae':
-        assert model.neck.num_patches == (128 // 16)**2
-    if name == 'qbheat_lightdec':
-        assert (len(model.decoder.blocks), model.decoder.embed_dims) == (2, 192)
-    if name == 'mocov2':
-        assert model.queue_len == 65536  # the recipe's queue: whole batches of 4 fit
 
 
 @pytest.mark.slow  # full-size steps of every peer (MAE's ViT-B, SparK's ResNet-50)
@@ -105,33 +58,6 @@ def test_comparison_needs_qbheat_and_known_peers():
         build_peer('simclr', 64, 2)
 
 
-def test_tool_step_and_grid_write_results(tmp_path, capsys):
-    tool = load_tool('benchmark.py')
-    work = tmp_path / 'step'
-    tool.main(['--task', 'step', '--peers', 'qbheat', 'mocov2', '--img-size', '64',
-               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--optimizer',
-               'fused', '--work-dir', str(work)])
-    printed = capsys.readouterr().out
-    assert '| MoCo-v2 | Mobile-Former-294M |' in printed and 'encoder floor' in printed
-    saved = json.loads((work / 'results.json').read_text())
-    assert saved['setting']['optimizer_impl'] == 'fused'
-    assert saved['provenance']['environment']['torch'] == torch.__version__
-    assert saved['provenance']['command'].startswith('tools/benchmark.py --task step')
-    assert saved['rows']['mocov2']['ms'] > 0
-    markdown = (work / 'results.md').read_text()
-    assert markdown.startswith('# QB-Heat against its peers') and '| MoCo-v2 |' in markdown
-
-    work = tmp_path / 'grid'
-    tool.main(['--task', 'step', '--peers', 'qbheat', '--img-size', '64', '128',
-               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--work-dir',
-               str(work)])
-    printed = capsys.readouterr().out
-    assert '| 64 | 2 |' in printed and '| 128 | 2 |' in printed
-    grid = json.loads((work / 'results.json').read_text())['grid']
-    assert [(e['img_size'], e['batch_size']) for e in grid] == [(64, 2), (128, 2)]
-    assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in grid)
-
-
 def test_goals_are_met_only_when_both_ratios_meet_them():
     def row(ms, times, memory=None):
         return dict(label='x', backbone='b', ms=ms, times_ms=times, images_per_s=None,
@@ -148,3 +74,52 @@ def test_goals_are_met_only_when_both_ratios_meet_them():
     table = StepBenchmark._table(dict(rows=rows, summary=dict(variants=dict(qbheat=goals))))
     assert "| step at least 3x faster than MoCo-v2's | **not met** |" in table
     assert '| step at most 1.35x the encoder floor | met |' in table
+
+
+TINY_CONFIG = str(Path(__file__).resolve().parents[1] / 'data' / 'configs' / 'qbheat_tiny.py')
+
+
+def test_parts_shares_and_summary_come_from_the_timed_rounds(monkeypatch):
+    """The parts task's table from timings fixed by hand: every share and ratio is the
+    one the numbers give (a formula gone wrong changes them)."""
+    import qbheat_mm.benchmark.tasks as tasks
+    medians = dict(step=10., encoder_quarter=2., encoder_full=8., neck=1., decoder=3.)
+
+    def fixed(fns, device, rounds, warmup):
+        assert set(fns) == set(medians)  # every part is timed, in one interleaved call
+        return {name: dict(median_ms=ms, times_ms=[ms * 0.9, ms, ms * 1.1])
+                for name, ms in medians.items()}
+    monkeypatch.setattr(tasks, 'time_interleaved', fixed)
+    result = PartsBenchmark(TINY_CONFIG, img_size=64, batch_size=4, rounds=3,
+                            warmup=1).run()
+    rows, summary = result['rows'], result['summary']
+    assert {n: r['share_of_step'] for n, r in rows.items()} == pytest.approx(
+        dict(step=1., encoder_quarter=.2, encoder_full=.8, neck=.1, decoder=.3))
+    assert rows['neck']['paired_share_of_step'] == pytest.approx(.1)
+    assert summary['encoder_quarter_over_full'] == pytest.approx(.25)
+    assert summary['neck_decoder_share_of_step'] == pytest.approx(.4)
+    assert summary['images_per_s'] == pytest.approx(4 / .01)
+    table = PartsBenchmark.markdown(result)
+    assert '| neck | 1.0 | 10.0 % | 10.0 % |' in table
+    assert '- neck + decoder: 40.0 % of the step' in table
+
+
+def test_each_part_runs_the_forward_and_backward_of_its_own_module(tiny_qbheat):
+    """What the parts task times: the encoder part gives the encoder gradients only, the
+    neck part the heat operator's, the decoder part the decoder's."""
+    from qbheat_mm.benchmark import qbheat_part_fns
+    model = tiny_qbheat()
+    parts = qbheat_part_fns(model, torch.randn(2, 3, 128, 128))
+    owners = dict(encoder_quarter='backbone.', encoder_full='backbone.', neck='neck.',
+                  decoder='decoder.')
+    for name, owner in owners.items():
+        model.zero_grad(set_to_none=True)
+        parts[name]()
+        with_grad = {k for k, p in model.named_parameters()
+                     if p.grad is not None and p.grad.abs().sum() > 0}
+        assert with_grad and all(k.startswith(owner) for k in with_grad), (name, with_grad)
+def test_parts_reject_invalid_geometry():
+    with pytest.raises(ValueError, match='multiples of 2 x encoder_stride = 64'):
+        PartsBenchmark(TINY_CONFIG, img_size=96, batch_size=1, rounds=1, warmup=0).run()
+    with pytest.raises(ValueError, match='rounds must be >= 1'):
+        PartsBenchmark(TINY_CONFIG, rounds=0)

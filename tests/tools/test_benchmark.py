@@ -75,3 +75,31 @@ def test_only_the_step_task_takes_a_grid():
 def test_gpu_benchmark_refuses_to_run_without_cuda():
     with pytest.raises(SystemExit, match='no CUDA device'):
         load_tool('benchmark.py').main(['--task', 'gpu', '--rounds', '1'])
+
+
+@pytest.mark.slow  # over about 10 s on 2 busy cores (a subprocess or every config)
+def test_tool_step_and_grid_write_results(tmp_path, capsys):
+    tool = load_tool('benchmark.py')
+    work = tmp_path / 'step'
+    tool.main(['--task', 'step', '--peers', 'qbheat', 'mocov2', '--img-size', '64',
+               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--optimizer',
+               'fused', '--work-dir', str(work)])
+    printed = capsys.readouterr().out
+    assert '| MoCo-v2 | Mobile-Former-294M |' in printed and 'encoder floor' in printed
+    saved = json.loads((work / 'results.json').read_text())
+    assert saved['setting']['optimizer_impl'] == 'fused'
+    assert saved['provenance']['environment']['torch'] == torch.__version__
+    assert saved['provenance']['command'].startswith('tools/benchmark.py --task step')
+    assert saved['rows']['mocov2']['ms'] > 0
+    markdown = (work / 'results.md').read_text()
+    assert markdown.startswith('# QB-Heat against its peers') and '| MoCo-v2 |' in markdown
+
+    work = tmp_path / 'grid'
+    tool.main(['--task', 'step', '--peers', 'qbheat', '--img-size', '64', '128',
+               '--batch-size', '2', '--rounds', '1', '--device', 'cpu', '--work-dir',
+               str(work)])
+    printed = capsys.readouterr().out
+    assert '| 64 | 2 |' in printed and '| 128 | 2 |' in printed
+    grid = json.loads((work / 'results.json').read_text())['grid']
+    assert [(e['img_size'], e['batch_size']) for e in grid] == [(64, 2), (128, 2)]
+    assert all(e['rows']['qbheat']['ms'] > 0 and e['rows']['floor']['ms'] > 0 for e in grid)

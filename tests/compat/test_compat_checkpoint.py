@@ -20,7 +20,7 @@ from qbheat_mm import compat
 from qbheat_mm.utils import load_backbone_checkpoint, save_backbone_state_dict
 from tool_loader import load_tool
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QBHEAT_TINY = REPO / 'tests' / 'data' / 'configs' / 'qbheat_tiny.py'
 MOCOV2 = REPO / 'configs' / 'mocov2' / 'mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py'
 TINY_RESNET = dict(type='ResNet', depth=18, base_channels=8, stem_channels=8,
