@@ -84,3 +84,17 @@ def tiny_qbheat(tiny_cfg):
         return model
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _mmpretrain_default_scope_after_each_test():
+    """MMEngine keeps one process-wide default scope, which a Runner built with another
+    one (``default_scope='mmengine'``, a detection config's ``mmdet``) leaves behind:
+    every test starts from MMPretrain's, the scope of the project's components."""
+    yield
+    import uuid
+
+    from mmengine.registry import DefaultScope
+    current = DefaultScope.get_current_instance()
+    if current is not None and current.scope_name != 'mmpretrain':
+        DefaultScope.get_instance(f'test-{uuid.uuid4().hex}', scope_name='mmpretrain')

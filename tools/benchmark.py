@@ -30,7 +30,7 @@ import torch
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.benchmark import AMP_DTYPES, OPTIMIZER_IMPLS, PEERS, TASKS
 from qbheat_mm.benchmark.tasks import DEFAULT_CONFIG
-from qbheat_mm.utils.cli import add_cfg_options
+from qbheat_mm.engine.cli import add_cfg_options
 from qbheat_mm.utils.results import write_results
 
 

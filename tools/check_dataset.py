@@ -20,7 +20,7 @@ from mmengine.registry import DATASETS, init_default_scope
 
 import qbheat_mm  # noqa: F401  (registration)
 from qbheat_mm.datasets import check_dataset
-from qbheat_mm.utils.cli import add_cfg_options, read_config
+from qbheat_mm.engine.cli import add_cfg_options, read_config
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:

@@ -19,7 +19,7 @@ from typing import Optional
 import torch
 
 from qbheat_mm.apis import init_model
-from qbheat_mm.utils.cli import add_cfg_options
+from qbheat_mm.engine.cli import add_cfg_options
 from qbheat_mm.utils.onnx_export import export_onnx, max_abs_differences
 
 

@@ -24,7 +24,7 @@ from torch import nn
 
 from qbheat_mm.models.backbones.mobile_former_blocks import DyReLU
 from qbheat_mm.apis import init_model
-from qbheat_mm.utils.cli import add_cfg_options
+from qbheat_mm.engine.cli import add_cfg_options
 
 # Operators FlopAnalyzer counts by default that are not multiply-adds.
 NOT_MULTIPLY_ADDS = ('batch_norm', 'group_norm', 'layer_norm', 'instance_norm',

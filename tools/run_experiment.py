@@ -22,7 +22,7 @@ import os.path as osp
 import sys
 
 from qbheat_mm.experiments import StageFailed, load_plan, run_plan
-from qbheat_mm.utils.cli import add_cfg_options
+from qbheat_mm.engine.cli import add_cfg_options
 from qbheat_mm.utils.runs import RunFailed
 
 

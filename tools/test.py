@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
 from qbheat_mm.engine.runner import AtomicCheckpointRunner
 from qbheat_mm.utils.checkpoint import load_checkpoint_strict
-from qbheat_mm.utils.cli import add_common_args, load_config
+from qbheat_mm.engine.cli import add_common_args, load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

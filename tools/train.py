@@ -22,8 +22,8 @@ from mmengine.runner import Runner
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
 from qbheat_mm.datasets import skip_bad_images
 from qbheat_mm.engine.channels_last import channels_last_runner
-from qbheat_mm.utils import EpochSeedHook
-from qbheat_mm.utils.cli import add_common_args, load_config
+from qbheat_mm.engine.hooks import EpochSeedHook
+from qbheat_mm.engine.cli import add_common_args, load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -95,7 +95,8 @@ def build_runner(args: argparse.Namespace) -> Runner:
     if args.channels_last:
         runner_cls = channels_last_runner(runner_cls)
     runner = runner_cls.from_cfg(cfg)
-    # Per-epoch seeds make a resumed run continue exactly as the uninterrupted one.
+    # Per-epoch seeds make a resumed run continue exactly as the uninterrupted one (the
+    # project's Runner registers them itself; another Runner gets them here).
     if not any(isinstance(hook, EpochSeedHook) for hook in runner.hooks):
         runner.register_hook(EpochSeedHook())
     if cfg.get('auto_scale_lr', {}).get('enable', False):

@@ -24,37 +24,10 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from qbheat_mm.apis.model_zoo import CONFIG_PREFIX, config_path
 from qbheat_mm.utils.checkpoint import load_checkpoint_strict
-from qbheat_mm.utils.mmcv_ops import MissingMmcvOpsError
+from qbheat_mm.utils.config import read_config
 
 __all__ = ['init_model', 'read_config']
-
-
-def read_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
-    """A config (a path, read with its ``custom_imports``; a project config by name,
-    ``qbheat_mm::DIR/NAME.py``; or a Config, copied) with ``cfg_options`` merged in."""
-    if isinstance(config, str) and config.startswith(CONFIG_PREFIX):
-        config = config_path(config)
-    if isinstance(config, Config):
-        cfg = Config(config.to_dict(), filename=config.filename)
-    elif not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    else:
-        try:
-            cfg = Config.fromfile(config)
-        except ImportError as error:
-            # MMEngine wraps a failed custom import in a generic message (set PYTHONPATH);
-            # a detection config read without mmcv's ops gets its own named stop instead.
-            cause = error
-            while cause is not None and not isinstance(cause, MissingMmcvOpsError):
-                cause = cause.__cause__ or cause.__context__
-            if cause is not None:
-                raise cause from None
-            raise
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
 
 
 def _backbone_config(cfg: Config) -> dict:

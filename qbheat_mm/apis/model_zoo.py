@@ -1,6 +1,6 @@
 """Our model index in MMPretrain's ``ModelHub``: ``mmpretrain.list_models('*qbheat*')``,
 ``get_model(NAME)`` and the inferencers find our configs once ``qbheat_mm`` is imported;
-:func:`config_path` finds a config by name.
+:func:`~qbheat_mm.utils.config.config_path` finds a config by name.
 
 The index (``model-index.yml``, importing ``metafiles/*.yml``) uses MMPretrain's metafile
 schema; config paths in it are relative to its folder. A source checkout (or an editable
@@ -18,16 +18,11 @@ from typing import Optional
 from mmengine.logging import print_log
 from mmpretrain.apis import ModelHub
 
+from qbheat_mm.utils.config import CONFIG_PREFIX, PROJECT_FILES, config_path
+
 __all__ = ['CONFIG_PREFIX', 'MODEL_INDEX', 'config_path', 'register_model_index']
 
-_PACKAGE = Path(__file__).resolve().parents[1]
-_SHIPPED = _PACKAGE / '.mim'
-#: Where the model index, the metafiles and ``configs/`` are: shipped inside a built
-#: package, else the source checkout's root.
-PROJECT_FILES = _SHIPPED if (_SHIPPED / 'model-index.yml').is_file() else _PACKAGE.parent
 MODEL_INDEX = PROJECT_FILES / 'model-index.yml'
-#: A config named ``qbheat_mm::qbheat/NAME.py`` is ``configs/qbheat/NAME.py`` of the project.
-CONFIG_PREFIX = 'qbheat_mm::'
 _registered: list[Path] = []
 
 
@@ -49,20 +44,3 @@ def register_model_index(path: Optional[Path] = None) -> bool:
     ModelHub.register_model_index(str(path), config_prefix=str(path.parent))
     _registered.append(path)
     return True
-
-
-def config_path(name: str) -> str:
-    """The file of a project config named ``qbheat_mm::DIR/NAME.py`` (or ``DIR/NAME.py``,
-    relative to ``configs/``), from a source checkout or a built package.
-
-    Raises:
-        FileNotFoundError: No such config; the message names where it looked.
-    """
-    relative = name[len(CONFIG_PREFIX):] if name.startswith(CONFIG_PREFIX) else name
-    path = PROJECT_FILES / 'configs' / relative
-    if not path.is_file():
-        raise FileNotFoundError(f'config {name!r} not found: no {path} (names are relative '
-                                f"to the project's configs/, e.g. "
-                                f"{CONFIG_PREFIX}qbheat/qbheat_mobileformer-294m_1xb16-800i_"
-                                'demo-photos.py)')
-    return str(path)

@@ -4,7 +4,7 @@ mmcv 2.1.0's ``LoadImageFromFile`` stops on an empty file with ``cv2.error: ...
 !buf.empty() in function 'imdecode_'`` and names neither the file nor the dataset, hours
 into a run. :func:`install` makes every decode failure an :class:`ImageDecodeError`
 naming the file, the dataset and the index. The project's tools install it for their runs
-(:func:`qbheat_mm.utils.cli.load_config`); importing the plugin does not, so a user's own
+(:func:`qbheat_mm.engine.cli.load_config`); importing the plugin does not, so a user's own
 process keeps mmcv's and MMEngine's behaviour. ``install`` also sets
 ``QBHEAT_IMAGE_CHECKS=1``, so that processes the run starts (spawned dataloader workers,
 which import the plugin to unpickle the dataset) install it too. Behind an explicit

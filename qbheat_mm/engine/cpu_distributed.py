@@ -11,7 +11,7 @@ mmengine 0.10.7 and torch 2.14.1 cannot run a distributed job on CPUs as they ar
   ``sync_bn='torch'`` cannot run (or be tested) on a CPU.
 
 :func:`prepare_cpu_distributed` (called by ``tools/train.py``, ``tools/test.py`` and
-``tools/analysis/knn_eval.py`` through :func:`qbheat_mm.utils.cli.load_config`, and only
+``tools/analysis/knn_eval.py`` through :func:`qbheat_mm.engine.cli.load_config`, and only
 for a multi-process run on a machine without a GPU) starts the process group with gloo
 and points the config's ``model_wrapper_cfg`` at :class:`CPUDistributedDataParallel`,
 which drops ``device_ids`` and turns SyncBatchNorm layers into :class:`CPUSyncBatchNorm`.

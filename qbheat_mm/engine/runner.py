@@ -38,6 +38,8 @@ from mmengine.utils import digit_version
 
 from qbheat_mm.utils.checkpoint import is_complete_checkpoint, load_checkpoint_strict
 
+from .hooks.epoch_seed_hook import EpochSeedHook
+
 __all__ = ['AtomicCheckpointRunner', 'AtomicCheckpointHook', 'ATOMIC_SAVE_NEEDED',
            'PARTIAL_SUFFIX', 'LOCK_NAME', 'ResumeError', 'WorkDirBusyError', 'work_dir_lock',
            'is_complete_checkpoint',
@@ -288,6 +290,9 @@ class AtomicCheckpointRunner(Runner):
       :func:`find_latest_complete_checkpoint`, never from a truncated file, a
       ``best_*.pth`` or an extracted backbone, and never a fresh start over complete
       checkpoints (it resumes from the newest, or stops: :class:`ResumeError`).
+    - **Reseeded epochs**: :class:`~qbheat_mm.engine.hooks.EpochSeedHook` is registered
+      for every run (a resumed run continues as the uninterrupted one did), also when
+      MMPretrain's or MMDetection's own ``tools/train.py`` builds the Runner.
     - **One training per work dir**: ``train`` holds ``WORK_DIR/.qbheat_train.lock``;
       a second training there stops, naming the first (:func:`work_dir_lock`).
     - **A full disk** stops with the checkpoint's path, the bytes it needs and the bytes
@@ -298,6 +303,11 @@ class AtomicCheckpointRunner(Runner):
       MMEngine loads with ``strict=False`` and only warns. ``load_non_strict = True`` in
       the config (the tools' ``--load-non-strict``) is the explicit opt-out.
     """
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        if not any(isinstance(hook, EpochSeedHook) for hook in self.hooks):
+            self.register_hook(EpochSeedHook())
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         hooks = dict(hooks or {})

@@ -26,7 +26,7 @@ import os.path as osp
 import torch
 
 from .features import REGIMES
-from .knn import knn_scores, top1
+from qbheat_mm.models.utils.knn import knn_scores, top1
 from .linear_probe import linear_probe, standardise
 from .tran1_probe import tran1_probe
 

@@ -17,6 +17,7 @@ import copy
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.registry import DefaultScope
 
 __all__ = ['tran1_probe']
 
@@ -70,8 +71,10 @@ def tran1_probe(train_maps: torch.Tensor, train_y: np.ndarray, test_maps: torch.
     ty = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
     fit_x, fit_y = train_maps[fit_idx], ty[fit_idx]
     held_x, held_y = train_maps[held_idx], ty[held_idx]
-    model = TransformerProbeHead(num_classes=num_classes, in_channels=train_maps.shape[1],
-                                 **head)
+    # the head builds its loss from MMPretrain's registry, whatever scope a caller left
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = TransformerProbeHead(num_classes=num_classes,
+                                     in_channels=train_maps.shape[1], **head)
     init_weights_quietly(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)

@@ -55,7 +55,7 @@ def images_iters(images: int, config: str, options: list[str], launcher: dict) -
 
     from mmengine.config import Config
 
-    from qbheat_mm.utils.cli import add_cfg_options
+    from qbheat_mm.engine.cli import add_cfg_options
 
     cfg = Config.fromfile(abs_path(config))
     if options:  # parsed as tools/train.py parses --cfg-options

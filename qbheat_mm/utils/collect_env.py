@@ -11,7 +11,6 @@ import platform
 import subprocess
 import sys
 from collections import OrderedDict
-from pathlib import Path
 
 __all__ = ['collect_env', 'mmcv_ops_status', 'nms_on_gpu_status', 'main']
 
@@ -88,7 +87,7 @@ def nms_on_gpu_status() -> str:
 
 def git_commit() -> str:
     """The checkout's short commit, with a note when it has uncommitted changes."""
-    repo = Path(__file__).resolve().parents[2]
+    from qbheat_mm.utils.config import REPO as repo
     try:
         out = subprocess.run(['git', '-C', str(repo), 'rev-parse', '--short', 'HEAD'],
                              capture_output=True, text=True, timeout=10)

@@ -25,7 +25,7 @@ def provenance(argv: Optional[Sequence[str]] = None) -> dict:
     from qbheat_mm.utils.collect_env import collect_env
 
     argv = list(sys.argv if argv is None else argv)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from qbheat_mm.utils.config import REPO as repo
     if argv and os.path.isabs(argv[0]) and argv[0].startswith(repo + os.sep):
         argv[0] = os.path.relpath(argv[0], repo)  # the same command in any checkout
     return dict(command=' '.join(shlex.quote(a) for a in argv),

@@ -15,9 +15,10 @@ import subprocess
 import time
 from glob import glob
 
+from qbheat_mm.utils.config import REPO  # the one project root, re-exported
+
 __all__ = ['RunFailed', 'run_logged', 'scalar_records']
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class RunFailed(RuntimeError):

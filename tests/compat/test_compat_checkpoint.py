@@ -175,7 +175,7 @@ def test_allow_pickle_flag_of_the_tools_opts_in(tmp_path, monkeypatch):
     train = load_tool('train.py')
     cfg = tmp_path / 'cfg.py'
     Config.fromfile(QBHEAT_TINY).dump(cfg)
-    from qbheat_mm.utils.cli import load_config
+    from qbheat_mm.engine.cli import load_config
     load_config(train.parse_args([str(cfg), '--work-dir', str(tmp_path)]))
     assert not compat.pickle_allowed()
     load_config(train.parse_args([str(cfg), '--work-dir', str(tmp_path), '--allow-pickle']))

@@ -32,7 +32,7 @@ from mmengine.model import MMDistributedDataParallel as DDP
 before = [torch.nn.SyncBatchNorm.forward, torch.cuda.set_device, DDP.__init__,
           DDP._passing_sync_batchnorm_handle, du._init_dist_pytorch, du._init_dist_slurm,
           du._init_dist_mpi]
-import qbheat_mm, qbheat_mm.det, qbheat_mm.utils.cli
+import qbheat_mm, qbheat_mm.det, qbheat_mm.engine.cli
 after = [torch.nn.SyncBatchNorm.forward, torch.cuda.set_device, DDP.__init__,
          DDP._passing_sync_batchnorm_handle, du._init_dist_pytorch, du._init_dist_slurm,
          du._init_dist_mpi]

@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 from dist_helpers import (LAUNCH_TIMEOUT, PHOTOS, REPO, TOOLS, assert_ranks_identical,
                           dist_env, free_port, output, rank_states, run, write_config)
-from qbheat_mm.utils.cli import LauncherEnvError
+from qbheat_mm.engine.cli import LauncherEnvError
 from tool_loader import load_tool
 
 pytestmark = pytest.mark.dist

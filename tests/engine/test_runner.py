@@ -386,3 +386,13 @@ def test_a_full_disk_names_the_path_and_the_bytes(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert is_complete_checkpoint(tmp_path / 'iter_2.pth')
     assert not list(tmp_path.glob('*.partial'))
+
+
+def test_the_runner_registers_the_epoch_seed_hook_once(tmp_path):
+    """So that MMPretrain's and MMDetection's own tools/train.py, which build the Runner
+    the configs name, reseed every epoch too."""
+    from qbheat_mm.engine.hooks import EpochSeedHook
+    runner = tiny_runner(tmp_path)
+    assert sum(isinstance(h, EpochSeedHook) for h in runner.hooks) == 1
+    plain = tiny_runner(tmp_path / 'plain', runner_cls=Runner)
+    assert not any(isinstance(h, EpochSeedHook) for h in plain.hooks)

@@ -113,7 +113,7 @@ def test_resume_auto_continues_from_saved_iteration(trained, tmp_path, image_fol
 
 
 def test_train_tool_reseeds_every_epoch(tmp_path, image_folder):
-    from qbheat_mm.utils import EpochSeedHook
+    from qbheat_mm.engine.hooks import EpochSeedHook
     cfg = write_config(tmp_path, image_folder, max_iters=2)
     runner = train_tool.build_runner(train_tool.parse_args([cfg, '--work-dir', str(tmp_path)]))
     assert sum(isinstance(hook, EpochSeedHook) for hook in runner.hooks) == 1

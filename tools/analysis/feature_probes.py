@@ -35,7 +35,7 @@ import qbheat_mm  # noqa: F401  (registration and compat patches before the conf
 from qbheat_mm.apis import init_model
 from qbheat_mm.evaluation.features import extract_maps, recalibrate_bn
 from qbheat_mm.evaluation.probe_protocol import check_protocol, run_probes
-from qbheat_mm.utils.cli import add_common_args, load_config
+from qbheat_mm.engine.cli import add_common_args, load_config
 from qbheat_mm.utils.quiet import init_weights_quietly
 
 CACHE = 'features.pt'

@@ -34,7 +34,7 @@ import torch
 from qbheat_mm import compat
 from qbheat_mm.analysis import heat_diagnostics as hd
 from qbheat_mm.analysis import heat_inputs as hi
-from qbheat_mm.utils.cli import add_allow_pickle, add_cfg_options
+from qbheat_mm.engine.cli import add_allow_pickle, add_cfg_options
 from qbheat_mm.analysis.heat_report import write_report
 from qbheat_mm.apis import init_model
 

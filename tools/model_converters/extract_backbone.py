@@ -17,7 +17,7 @@ from typing import Optional
 import qbheat_mm  # noqa: F401  (safe checkpoint loading for torch >= 2.6)
 from qbheat_mm import compat
 from qbheat_mm.utils.checkpoint import CheckpointMismatchError, save_backbone_state_dict
-from qbheat_mm.utils.cli import add_allow_pickle
+from qbheat_mm.engine.cli import add_allow_pickle
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:

@@ -30,7 +30,7 @@ from qbheat_mm.models.backbones.mobile_former import (BRIDGE_FLAG, BRIDGE_TRAINE
                                                       MobileFormer)
 from qbheat_mm.models.heads.mobile_former_cls_head import MobileFormerClsHead
 from qbheat_mm.models.utils.mobile_former_arch import ARCH_SETTINGS, get_arch
-from qbheat_mm.utils.cli import add_allow_pickle
+from qbheat_mm.engine.cli import add_allow_pickle
 
 # Reference module path inside a block -> ours, per block kind.
 _BLOCK_MODULES = {

@@ -9,7 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop, Runner
 
 from mmpretrain.registry import HOOKS, MODELS
-from qbheat_mm.evaluation.knn import extract_features, knn_scores, top1
+from qbheat_mm.models.utils.knn import extract_features, knn_scores, top1
 
 
 @HOOKS.register_module()

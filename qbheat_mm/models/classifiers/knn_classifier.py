@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from qbheat_mm.evaluation.knn import extract_features, knn_scores, pooled
+from qbheat_mm.models.utils.knn import extract_features, knn_scores, pooled
 
 
 @MODELS.register_module()

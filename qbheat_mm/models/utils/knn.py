@@ -6,7 +6,8 @@ a query's ``k`` most cosine-similar bank samples vote for their labels with weig
 ``exp(similarity / temperature)``, and the class with the largest summed weight wins.
 Defaults: ``k = 20``, ``temperature = 0.07``. Used by :class:`KNNClassifier` (a model
 any probe config can use, scored by MMPretrain's ``Accuracy``), by
-:class:`KNNMonitorHook` (during pre-training) and by ``tools/analysis/knn_eval.py``.
+:class:`KNNMonitorHook` (during pre-training), by ``tools/analysis/knn_eval.py`` and by
+the converged probes (:mod:`qbheat_mm.evaluation.probe_protocol`).
 """
 from typing import Callable, Iterable, Tuple
 

@@ -1,11 +1,11 @@
-"""The command-line flags every tool shares (qbheat_mm/utils/cli.py): ``--cfg-options``
+"""The command-line flags every tool shares (qbheat_mm/engine/cli.py): ``--cfg-options``
 keeps a path's spaces, lists and tuples parse as MMEngine parses them."""
 import argparse
 
 import pytest
 from mmengine.config import DictAction
 
-from qbheat_mm.utils.cli import add_allow_pickle, add_cfg_options
+from qbheat_mm.engine.cli import add_allow_pickle, add_cfg_options
 
 
 def parse(*options):

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from qbheat_mm.evaluation.knn import knn_scores, pooled, top1
+from qbheat_mm.models.utils.knn import knn_scores, pooled, top1
 
 
 def test_weighted_vote_matches_a_hand_computed_case():

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from mmengine.registry import HOOKS
 
-from qbheat_mm.utils import EpochSeedHook, epoch_seed
+from qbheat_mm.engine.hooks import EpochSeedHook, epoch_seed
 
 
 def draws() -> tuple:

@@ -8,7 +8,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 from qbheat_mm import compat
-from qbheat_mm.apis.inference import read_config
+from qbheat_mm.utils.config import read_config
 from qbheat_mm.datasets import image_checks
 from qbheat_mm.datasets.imagenet_layout import check_config_imagenet_layouts
 from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed

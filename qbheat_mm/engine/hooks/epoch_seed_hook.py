@@ -13,7 +13,9 @@ set, so ranks share or differ in their random streams as configured.
 Not covered: persistent dataloader workers (their generators continue from epoch to epoch
 and restart after a resume; mmengine reseeds non-persistent workers every epoch with the
 same seed) and iteration-based loops (one "epoch"; a resumed run still restarts from the
-seed). ``tools/train.py`` registers this hook for every run.
+seed). :class:`~qbheat_mm.engine.runner.AtomicCheckpointRunner`, the Runner every
+project config names, registers it for every run, so MMPretrain's and MMDetection's own
+``tools/train.py`` reseed too; ``tools/train.py`` adds it to any other Runner.
 """
 from __future__ import annotations
 
