@@ -16,7 +16,7 @@ from torch import nn
 from qbheat_mm import compat
 from qbheat_mm.apis.reconstruct import load_rgb, resize_center_crop
 from qbheat_mm.datasets.demo_photos import prepare_demo_photos
-from qbheat_mm.models.algorithms.qbheat import QBHeat
+from qbheat_mm.models.utils.quarters import last_map
 from qbheat_mm.models.necks.heat_extrapolation_neck import HeatExtrapolationNeck
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, extract_backbone_state_dict,
                                         load_checkpoint_strict)
@@ -134,5 +134,5 @@ def feature_maps(model: nn.Module, images: Sequence[str], img_size: int,
         rgb = [resize_center_crop(load_rgb(p), img_size) for p in batch]
         bgr = torch.from_numpy(np.stack(rgb)[..., ::-1].copy()).permute(0, 3, 1, 2)
         inputs = model.data_preprocessor(dict(inputs=bgr, data_samples=None), False)['inputs']
-        out.append(QBHeat._last_map(model.backbone(inputs.to(device))).float().cpu())
+        out.append(last_map(model.backbone(inputs.to(device))).float().cpu())
     return torch.cat(out)

@@ -27,6 +27,7 @@ from torch import nn
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from qbheat_mm.apis import config_path
+from qbheat_mm.models.utils.quarters import visible_quarter
 
 __all__ = ['Peer', 'PEERS', 'OPTIMIZER_IMPLS', 'AMP_DTYPES', 'build_peer', 'peer_step',
            'qbheat_part_fns', 'state_mb']
@@ -201,16 +202,15 @@ def qbheat_part_fns(model: nn.Module, x: torch.Tensor) -> Dict[str, Callable[[],
     """
     model.check_geometry(x)
     params = [p for p in model.parameters() if p.requires_grad]
-    H, W = x.shape[-2:]
-    quarter = x[..., :H // 2, :W // 2].contiguous()
+    quarter = visible_quarter(x).contiguous()
     with torch.no_grad():
         z = model.encode_visible(x)
         full_map = model.neck(z)
     z = z.detach().requires_grad_(True)
     full_map = full_map.detach().requires_grad_(True)
-    decode_visible = model.head.loss_region != 'masked'
+    mask = model.head.loss_mask(model.head.grid_of(x), x.device)
     return dict(
         encoder_quarter=_fwd_bwd(model.backbone, quarter, params),
         encoder_full=_fwd_bwd(model.backbone, x, params),
         neck=_fwd_bwd(model.neck, z, params),
-        decoder=_fwd_bwd(model.decoder, full_map, params, decode_visible=decode_visible))
+        decoder=_fwd_bwd(model.decoder, full_map, params, mask=mask))

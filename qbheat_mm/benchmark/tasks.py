@@ -418,9 +418,7 @@ class OptionsBenchmark(BaseBenchmark):
             loss_fn = None
             if options.pop('decode_all', False):
                 def loss_fn(model=model):
-                    cells = model.decoder(model.neck(model.encode_visible(x)),
-                                          decode_visible=True)
-                    return model.head.loss(cells, x)
+                    return model.loss(x, decode_all=True)
             steps[name] = peer_step(model, 'qbheat', x, loss_fn=loss_fn, **options)
             first_loss[name] = float(steps[name]())  # also the warm-up (and compilation)
         timings = time_interleaved(steps, self.device, self.rounds, warmup=0)

@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..models.utils.quarters import image_quarters
+
 __all__ = ['REGIMES', 'recalibrate_bn', 'extract_maps']
 
 REGIMES = ('saved', 'recalibrated', 'quarters')
@@ -57,11 +59,6 @@ def _maps(outputs, positions: Sequence[int]) -> list[torch.Tensor]:
     return [maps[p] for p in positions]
 
 
-def _quarters(x: torch.Tensor) -> list[torch.Tensor]:
-    h, w = x.shape[-2] // 2, x.shape[-1] // 2
-    return [x[..., :h, :w], x[..., :h, w:], x[..., h:, :w], x[..., h:, w:]]
-
-
 def _tile(q: Sequence[torch.Tensor]) -> torch.Tensor:
     return torch.cat([torch.cat([q[0], q[1]], dim=-1), torch.cat([q[2], q[3]], dim=-1)], dim=-2)
 
@@ -79,7 +76,7 @@ def extract_maps(backbone: nn.Module, batches: Iterable[torch.Tensor],
         if quarters:
             if x.shape[-1] % 2 or x.shape[-2] % 2:
                 raise ValueError(f'quarters need an even image size, got {tuple(x.shape[-2:])}')
-            per_quarter = [_maps(backbone(q), positions) for q in _quarters(x)]
+            per_quarter = [_maps(backbone(q), positions) for q in image_quarters(x)]
             maps = [_tile([pq[i] for pq in per_quarter]) for i in range(len(positions))]
         else:
             maps = _maps(backbone(x), positions)

@@ -9,6 +9,7 @@ from mmengine.evaluator import BaseMetric
 
 from mmpretrain.registry import METRICS
 from qbheat_mm.datasets.heat_control import linear_extrapolation, shared_extrapolation
+from qbheat_mm.models.utils.quarters import image_quarters, visible_quarter
 
 QUADRANTS = ('visible', 'right', 'bottom', 'diagonal')
 
@@ -29,27 +30,19 @@ def quadrant_mse(recon: torch.Tensor, gt: torch.Tensor) -> Dict[str, float]:
         raise ValueError(f'recon and gt must both be C x H x W, got {tuple(recon.shape)} '
                          f'and {tuple(gt.shape)}')
     err = (recon.float().clamp(0, 255) - gt.float())**2
-    h, w = err.shape[-2] // 2, err.shape[-1] // 2
-    mse = {
-        'visible': err[:, :h, :w].mean().item(),
-        'right': err[:, :h, w:].mean().item(),
-        'bottom': err[:, h:, :w].mean().item(),
-        'diagonal': err[:, h:, w:].mean().item(),
-    }
+    mse = {name: q.mean().item() for name, q in zip(QUADRANTS, image_quarters(err))}
     mse['masked'] = (mse['right'] + mse['bottom'] + mse['diagonal']) / 3
     return mse
 
 
 def copy_visible(gt: torch.Tensor) -> torch.Tensor:
     """Trivial predictor: the visible top-left quarter tiled into the three masked ones."""
-    h, w = gt.shape[-2] // 2, gt.shape[-1] // 2
-    return gt[..., :h, :w].repeat(1, 2, 2)
+    return visible_quarter(gt).repeat(1, 2, 2)
 
 
 def flat_visible_mean(gt: torch.Tensor) -> torch.Tensor:
     """Trivial predictor: every pixel is the visible quarter's mean colour."""
-    h, w = gt.shape[-2] // 2, gt.shape[-1] // 2
-    return gt[..., :h, :w].mean(dim=(-2, -1), keepdim=True).expand_as(gt)
+    return visible_quarter(gt).mean(dim=(-2, -1), keepdim=True).expand_as(gt)
 
 
 #: The trivial predictors logged next to the model, each from the visible quarter only.

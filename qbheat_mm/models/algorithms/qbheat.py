@@ -9,6 +9,8 @@ from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ..utils.quarters import last_map, visible_quarter
+
 
 @MODELS.register_module()
 class QBHeat(BaseSelfSupervisor):
@@ -100,7 +102,7 @@ class QBHeat(BaseSelfSupervisor):
                 feats = self.backbone(torch.zeros(1, 3, size, size))
         finally:
             self.backbone.train(was_training)
-        return int(self._last_map(feats).shape[1])
+        return int(last_map(feats).shape[1])
 
     def _check_build(self) -> None:
         """Fail at build time when the parts cannot work together."""
@@ -117,16 +119,6 @@ class QBHeat(BaseSelfSupervisor):
                              f'{self.head.norm_pix}); leave out_dims out of the decoder config')
 
     # -- the steps -------------------------------------------------------------------------
-    @staticmethod
-    def _last_map(feats: Union[torch.Tensor, tuple]) -> torch.Tensor:
-        """The backbone's last output, which must be an N x C x h x w map."""
-        z = feats[-1] if isinstance(feats, (tuple, list)) else feats
-        if z.dim() != 4:
-            raise ValueError('QB-Heat needs the backbone to end with an N x C x h x w map, '
-                             f'got a tensor of shape {tuple(z.shape)} (with_tokens=True or a '
-                             'pooled output?)')
-        return z
-
     def check_geometry(self, inputs: torch.Tensor) -> None:
         """Raise a ValueError unless H and W are multiples of 2 x encoder_stride, and,
         while a BatchNorm of the encoder trains, unless its last map holds more than one
@@ -152,7 +144,7 @@ class QBHeat(BaseSelfSupervisor):
         """Encode the top-left quarter: N x 3 x H x W -> N x C x H/(2s) x W/(2s)."""
         self.check_geometry(inputs)
         H, W = inputs.shape[-2:]
-        z = self._last_map(self.backbone(inputs[..., :H // 2, :W // 2]))
+        z = last_map(self.backbone(visible_quarter(inputs)))
         expected = (H // (2 * self.encoder_stride), W // (2 * self.encoder_stride))
         if tuple(z.shape[-2:]) != expected:
             raise ValueError(f'the backbone turned a {H // 2} x {W // 2} quarter into a '
@@ -160,29 +152,39 @@ class QBHeat(BaseSelfSupervisor):
                              f'{expected[1]} for encoder_stride={self.encoder_stride}')
         return z
 
-    def predict_cells(self, inputs: torch.Tensor, decode_visible: bool = True) -> torch.Tensor:
-        """Encode, extrapolate and decode: N x L x (p * p * 3) cell pixels (the visible
-        quarter's cells zero with ``decode_visible=False``, see :class:`QBHeatDecoder`)."""
-        return self.decoder(self.neck(self.encode_visible(inputs)), decode_visible)
+    def predict_cells(self, inputs: torch.Tensor,
+                      mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Encode, extrapolate and decode: N x L x ``head.pred_dims`` per cell. ``mask``
+        (1 x L, the loss mask) names the cells wanted; None: all. A mask without the
+        visible quarter leaves its cells zero, see :class:`QBHeatDecoder`."""
+        return self.decoder(self.neck(self.encode_visible(inputs)), mask)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """The encoder's map of the full image (what probes and detectors see)."""
         return self.backbone(inputs)
 
     def loss(self, inputs: torch.Tensor,
-             data_samples: Optional[List[DataSample]] = None) -> Dict[str, torch.Tensor]:
+             data_samples: Optional[List[DataSample]] = None,
+             decode_all: bool = False) -> Dict[str, torch.Tensor]:
         """The reconstruction loss of one batch.
+
+        The mask is made once, by the head (which cells the loss covers), and handed to
+        the decoder (which then skips the cells no loss reads: the visible quarter, in the
+        default ``loss_region='masked'``) and to the head's loss.
 
         Args:
             inputs (torch.Tensor): Normalised images, N x 3 x H x W.
             data_samples (list[DataSample], optional): Unused.
+            decode_all (bool): Decode every quarter even when the loss skips some. Same
+                loss and gradients, more work; the benchmark's reference. Defaults to False.
 
         Returns:
             dict[str, torch.Tensor]: ``loss_pix`` and, with ``norm_pix``, ``loss_stats``.
         """
-        # A masked loss never reads the visible quarter's cells: skip decoding them.
-        decode_visible = self.head.loss_region != 'masked'
-        return self.head.loss(self.predict_cells(inputs, decode_visible), inputs)
+        self.check_geometry(inputs)  # before anything reads the grid: the clearest error
+        mask = self.head.loss_mask(self.head.grid_of(inputs), inputs.device)
+        pred = self.predict_cells(inputs, None if decode_all else mask)
+        return self.head.loss(pred, inputs, mask)
 
     # -- validation ------------------------------------------------------------------------
     def forward(self,

@@ -7,6 +7,8 @@ from mmengine.model import BaseModule
 
 from mmpretrain.registry import MODELS
 
+from ..utils.quarters import hidden_mask
+
 LOSS_REGIONS = ('masked', 'all')
 
 
@@ -137,18 +139,19 @@ class QBHeatHead(BaseModule):
 
         With ``loss_region='all'`` every cell is 1.
         """
-        gh, gw = grid
-        mask = torch.ones(gh, gw, device=device)
         if self.loss_region == 'masked':
-            mask[:gh // 2, :gw // 2] = 0
-        return mask.reshape(1, gh * gw)
+            return hidden_mask(grid, device)
+        return torch.ones(1, grid[0] * grid[1], device=device)
 
-    def loss(self, pred: torch.Tensor, imgs: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def loss(self, pred: torch.Tensor, imgs: torch.Tensor,
+             mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Reconstruction losses.
 
         Args:
             pred (torch.Tensor): Decoder output, N x L x ``pred_dims``.
             imgs (torch.Tensor): The (normalised) input batch, N x C x H x W.
+            mask (torch.Tensor, optional): 1 or N x L, 1 for the cells in the loss, as
+                the algorithm made it; defaults to :meth:`loss_mask`.
 
         Returns:
             dict[str, torch.Tensor]: ``loss_pix`` and, with ``norm_pix``, ``loss_stats``
@@ -159,7 +162,12 @@ class QBHeatHead(BaseModule):
         if cells.shape != target.shape:
             raise ValueError(f'prediction shape {tuple(cells.shape)} does not match the '
                              f'target cells {tuple(target.shape)}')
-        mask = self.loss_mask(self.grid_of(imgs), imgs.device).expand(pred.shape[0], -1)
+        if mask is None:
+            mask = self.loss_mask(self.grid_of(imgs), imgs.device)
+        if mask.shape[-1] != target.shape[1]:
+            raise ValueError(f'the loss mask has {mask.shape[-1]} cells but the target has '
+                             f'{target.shape[1]}')
+        mask = mask.to(target.dtype).expand(pred.shape[0], -1)
         losses = dict(loss_pix=self.loss_module(cells, target, mask))
         if stats is not None:
             losses['loss_stats'] = self.stats_loss_weight * self.loss_module(

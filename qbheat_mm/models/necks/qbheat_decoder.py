@@ -8,6 +8,8 @@ from torch import nn
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmpretrain.registry import MODELS
 
+from ..utils.quarters import decodes_visible, hidden_mask, merge_quarters, split_quarters
+
 SCOPES = ('quarter', 'global')
 
 
@@ -28,25 +30,6 @@ def sincos_pos_embed_2d(grid: Tuple[int, int], dims: int,
     x = xs.reshape(-1, 1) * omega
     y = ys.reshape(-1, 1) * omega
     return torch.cat([x.sin(), x.cos(), y.sin(), y.cos()], dim=1)[None]
-
-
-def split_quarters(x: torch.Tensor) -> torch.Tensor:
-    """N x C x 2h x 2w map -> (4N) x (h * w) x C tokens, one sequence per quarter.
-
-    Quarters are ordered (top-left, top-right, bottom-left, bottom-right) within each
-    image, cells row-major within each quarter.
-    """
-    N, C, H, W = x.shape
-    h, w = H // 2, W // 2
-    return x.reshape(N, C, 2, h, 2, w).permute(0, 2, 4, 3, 5, 1).reshape(4 * N, h * w, C)
-
-
-def merge_quarters(tokens: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
-    """Inverse of :func:`split_quarters`: (4N) x (h * w) x D -> N x (2h * 2w) x D row-major."""
-    H, W = grid
-    h, w = H // 2, W // 2
-    N, D = tokens.shape[0] // 4, tokens.shape[-1]
-    return tokens.reshape(N, 2, 2, h, w, D).permute(0, 1, 3, 2, 4, 5).reshape(N, H * W, D)
 
 
 @MODELS.register_module()
@@ -127,18 +110,19 @@ class QBHeatDecoder(BaseModule):
             self._pos_cache[grid] = sincos_pos_embed_2d(grid, self.embed_dims)
         return self._pos_cache[grid].to(device=like.device, dtype=like.dtype)
 
-    def forward(self, x: torch.Tensor, decode_visible: bool = True) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Decode.
 
         Args:
             x (torch.Tensor): The extrapolated map, N x C x gh x gw (gh, gw even).
-            decode_visible (bool): Decode the visible (top-left) quarter too. With False
-                its cells come back as zeros, for a loss that does not look at them
-                (``loss_region='masked'``). In ``'quarter'`` scope the visible quarter is
-                then never decoded, which saves a quarter of the decoder's work and
-                changes nothing in the other quarters (each quarter is decoded on its own);
-                in ``'global'`` scope every cell is context for every other, so all cells
-                are still decoded and only the output is zeroed. Defaults to True.
+            mask (torch.Tensor, optional): The cells wanted (1 or N x gh * gw, the
+                algorithm's loss mask); None (default): every cell. When it wants no cell
+                of the visible quarter (a loss over the hidden quarters), that quarter's
+                cells come back as zeros: in ``'quarter'`` scope it is then never decoded,
+                which saves a quarter of the decoder's work and changes nothing in the
+                other quarters (each is decoded on its own); in ``'global'`` scope every
+                cell is context for every other, so all are still decoded and only the
+                output is zeroed.
 
         Returns:
             torch.Tensor: N x (gh * gw) x out_dims, cells row-major over the full map.
@@ -147,10 +131,11 @@ class QBHeatDecoder(BaseModule):
             raise ValueError(f'QBHeatDecoder expects N x {self.in_channels} x gh x gw, '
                              f'got shape {tuple(x.shape)}')
         grid = (x.shape[2], x.shape[3])
+        decode_visible = decodes_visible(mask, grid)
         if self.scope == 'global':
             out = self._decode(x.flatten(2).transpose(1, 2), grid)
             if not decode_visible:
-                out = out * self._visible_mask(grid, out)
+                out = out * hidden_mask(grid, out.device, out.dtype)[..., None]
             return out
         if grid[0] % 2 or grid[1] % 2:
             raise ValueError(f'a {grid[0]} x {grid[1]} map has no four equal quarters')
@@ -172,14 +157,6 @@ class QBHeatDecoder(BaseModule):
         for block in self.blocks:
             tokens = block(tokens)
         return self.pred(self.norm(tokens))
-
-    @staticmethod
-    def _visible_mask(grid: Tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-        """1 x (gh * gw) x 1: 0 on the top-left quarter's cells, 1 elsewhere."""
-        gh, gw = grid
-        mask = torch.ones(gh, gw, device=like.device, dtype=like.dtype)
-        mask[:gh // 2, :gw // 2] = 0
-        return mask.reshape(1, gh * gw, 1)
 
     def extra_repr(self) -> str:
         return f'scope={self.scope!r}, out_dims={self.out_dims}'

@@ -16,8 +16,7 @@ def test_masked_loss_skipping_the_visible_quarter_equals_decoding_all(tiny_qbhea
     loss.backward()
     fast = grads(model)
     model.zero_grad(set_to_none=True)
-    full = model.decoder(model.neck(model.encode_visible(x)), decode_visible=True)
-    ref = sum(model.head.loss(full, x).values())
+    ref = sum(model.loss(x, decode_all=True).values())
     ref.backward()
     torch.testing.assert_close(loss, ref, rtol=1e-6, atol=0)
     assert fast.keys() == grads(model).keys()
@@ -32,7 +31,8 @@ def test_decoder_without_the_visible_quarter_zeroes_only_its_cells(tiny_qbheat, 
     with torch.no_grad():
         full_map = model.neck(model.encode_visible(x))
         full = model.decoder(full_map).reshape(2, 4, 4, -1)
-        fast = model.decoder(full_map, decode_visible=False).reshape(2, 4, 4, -1)
+        mask = model.head.loss_mask((4, 4), x.device)
+        fast = model.decoder(full_map, mask).reshape(2, 4, 4, -1)
     assert fast[:, :2, :2].abs().max() == 0
     for rows, cols in ((slice(0, 2), slice(2, 4)), (slice(2, 4), slice(None))):
         torch.testing.assert_close(fast[:, rows, cols], full[:, rows, cols])
@@ -45,3 +45,15 @@ def test_loss_over_all_cells_still_decodes_the_visible_quarter(tiny_qbheat):
     full = model.decoder(model.neck(model.encode_visible(x)))
     torch.testing.assert_close(sum(model.loss(x).values()),
                                sum(model.head.loss(full, x).values()))
+    assert model.head.loss_mask((4, 4), x.device).min() == 1
+
+
+def test_decode_all_decodes_the_visible_quarter_the_fast_path_zeroes(tiny_qbheat):
+    model = tiny_qbheat()
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        mask = model.head.loss_mask((4, 4), x.device)
+        fast = model.predict_cells(x, mask).reshape(2, 4, 4, -1)
+        full = model.predict_cells(x).reshape(2, 4, 4, -1)
+    assert fast[:, :2, :2].abs().max() == 0 and full[:, :2, :2].abs().max() > 0
+    torch.testing.assert_close(fast[:, 2:], full[:, 2:])

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from qbheat_mm.models.necks import QBHeatDecoder
-from qbheat_mm.models.necks.qbheat_decoder import (merge_quarters, sincos_pos_embed_2d,
-                                                   split_quarters)
+from qbheat_mm.models.necks.qbheat_decoder import sincos_pos_embed_2d
+from qbheat_mm.models.utils.quarters import merge_quarters, split_quarters
 
 
 def test_output_shape_and_parameter_count():
