@@ -22,6 +22,7 @@ import os
 import os.path as osp
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
@@ -295,6 +296,11 @@ class AtomicCheckpointRunner(Runner):
       MMPretrain's or MMDetection's own ``tools/train.py`` builds the Runner.
     - **One training per work dir**: ``train`` holds ``WORK_DIR/.qbheat_train.lock``;
       a second training there stops, naming the first (:func:`work_dir_lock`).
+    - **One name per run in a process**: a second Runner built in the same second (the
+      experiment engine's stages, a test after a test) gets the next free second as its
+      timestamp. MMEngine names the logger, message hub, visualizer and default scope
+      ``<config>_<timestamp>`` and ``get_instance`` returns an existing instance, so the
+      second run would write its log into the first run's file and share its message hub.
     - **A full disk** stops with the checkpoint's path, the bytes it needs and the bytes
       free, the earlier checkpoints untouched.
     - **Load** (``load_from``, ``--resume PATH``, ``tools/test.py``): strict. A checkpoint
@@ -303,6 +309,19 @@ class AtomicCheckpointRunner(Runner):
       MMEngine loads with ``strict=False`` and only warns. ``load_non_strict = True`` in
       the config (the tools' ``--load-non-strict``) is the explicit opt-out.
     """
+
+    #: Timestamps of the Runners built in this process (the same on every rank: each
+    #: bumps the broadcast timestamp by the same rule).
+    _timestamps_taken: set = set()
+
+    def setup_env(self, env_cfg: dict) -> None:
+        super().setup_env(env_cfg)
+        fmt = '%Y%m%d_%H%M%S'
+        seconds = time.mktime(time.strptime(self._timestamp, fmt))
+        while self._timestamp in AtomicCheckpointRunner._timestamps_taken:
+            seconds += 1
+            self._timestamp = time.strftime(fmt, time.localtime(seconds))
+        AtomicCheckpointRunner._timestamps_taken.add(self._timestamp)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)

@@ -396,3 +396,27 @@ def test_the_runner_registers_the_epoch_seed_hook_once(tmp_path):
     assert sum(isinstance(h, EpochSeedHook) for h in runner.hooks) == 1
     plain = tiny_runner(tmp_path / 'plain', runner_cls=Runner)
     assert not any(isinstance(h, EpochSeedHook) for h in plain.hooks)
+
+
+def test_two_runners_in_one_second_log_to_their_own_files(tmp_path):
+    """MMEngine names the logger and message hub ``<config>_<timestamp>`` and returns an
+    existing instance of that name: a second run of one config within the same second
+    would log into the first run's file (how a resume test once lost its warning)."""
+    from mmengine.logging import MMLogger, print_log
+
+    def build(work_dir):
+        loader = DataLoader([dict(inputs=torch.ones(2))] * 4, batch_size=2)
+        return AtomicCheckpointRunner(
+            model=TinyModel(), work_dir=str(work_dir), train_dataloader=loader,
+            train_cfg=dict(by_epoch=False, max_iters=1),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            default_scope='mmengine', experiment_name='same_config')
+
+    with patch('time.time', return_value=1.8e9):  # both built "in the same second"
+        first, second = build(tmp_path / 'a'), build(tmp_path / 'b')
+    assert first.timestamp != second.timestamp
+    assert first.logger is not second.logger and first.message_hub is not second.message_hub
+    print_log('written by the second run', logger=second.logger, level=30)
+    log_a, log_b = (next((tmp_path / d).glob('*/*.log')).read_text() for d in 'ab')
+    assert 'written by the second run' in log_b and 'written by the second run' not in log_a
+    assert MMLogger.get_current_instance() is second.logger
