@@ -6,7 +6,7 @@
 # same backbone, depth, queries and schedule. The width is 256,
 # not 128: MMDetection's Conditional DETR builds its reference-point sine embedding with
 # 128 frequencies per coordinate, so it only works at embed_dims = 256.
-_base_ = './detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py'
+_base_ = './detr_mobileformer-294m-frozen_1xb8-40e_demo-coco.py'
 
 work_dir = None
 train_cfg = dict(max_epochs=10, val_interval=10)  # as the laptop DETR
@@ -18,7 +18,6 @@ embed_dims = 256
 ffn = dict(embed_dims=embed_dims, feedforward_channels=4 * embed_dims)
 model = dict(
     type='ConditionalDETR',
-    backbone=dict(init_cfg=dict(checkpoint=None)),
     neck=dict(out_channels=embed_dims),
     encoder=dict(layer_cfg=dict(self_attn_cfg=dict(embed_dims=embed_dims), ffn_cfg=ffn)),
     decoder=dict(

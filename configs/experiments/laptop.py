@@ -9,7 +9,7 @@
 # training split), and a random init. Each goes through a linear probe, a tran-1 probe
 # and a k-NN classifier on the laptop objects, and a frozen-backbone RetinaNet, DETR and
 # Conditional DETR (the faster-converging DETR-family stand-in) on the demo COCO set.
-_base_ = './_base_/laptop_evaluations.py'
+_base_ = '../_base_/experiments/laptop_evaluations.py'
 
 type = 'comparison'
 

@@ -13,7 +13,7 @@
 # separated rows before (linear, tran-1, k-NN on the laptop objects; frozen RetinaNet on
 # the demo COCO set); DETR with --with detr. The data and recipes were fixed before any
 # result of this study was seen (docs/en/experiments/laptop_study.md).
-_base_ = './_base_/laptop_evaluations.py'
+_base_ = '../_base_/experiments/laptop_evaluations.py'
 
 type = 'comparison'
 

@@ -14,7 +14,7 @@
 # RetinaNet. Two seeds each. The protocol, the headline layer and regime and how to read
 # the outcome were committed before any of its results existed
 # (docs/en/experiments/laptop_study_converged.md).
-_base_ = './_base_/laptop_evaluations.py'
+_base_ = '../_base_/experiments/laptop_evaluations.py'
 
 type = 'comparison'
 title = ('Pre-trainings of equal images seen (24,576), converged probes '

@@ -5,64 +5,16 @@
 # (the encoder's keys are 'backbone.*' in both).
 #
 #   tools/dist_train.sh configs/mocov2/mocov2_mobileformer-294m_8xb32-coslr-200e_in1k.py 8
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['../_base_/models/mocov2_mobileformer-294m.py',
+          '../_base_/datasets/imagenet_bs32_mocov2.py',
+          'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 # Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
 runner_type = 'AtomicCheckpointRunner'
 
-# ---- model --------------------------------------------------------------------------
-model = dict(
-    type='MoCo',
-    queue_len=65536,
-    feat_dim=128,
-    momentum=0.001,  # MMPretrain's EMA convention: 1 - 0.999
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
-    backbone=dict(type='MobileFormer', arch='294m', out_indices=(4, )),
-    neck=dict(
-        type='MoCoV2Neck',
-        in_channels=1152,
-        hid_channels=2048,
-        out_channels=128,
-        with_avg_pool=True),
-    head=dict(
-        type='ContrastiveHead',
-        loss=dict(type='CrossEntropyLoss'),
-        temperature=0.2))
-
-# ---- data: MoCo-v2 augmentation, two views per image ---------------------------------
-dataset_type = 'ImageNet'
-data_root = 'data/imagenet'
-view_pipeline = [
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.), backend='pillow'),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-                          hue=0.1)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
-]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=32,  # per GPU: 8 x 32 = 256
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline))
+# ---- model: configs/_base_/models/mocov2_mobileformer-294m.py ---------------------
+# ---- data: configs/_base_/datasets/imagenet_bs32_mocov2.py -------------------------
 
 # ---- schedule -----------------------------------------------------------------------
 optim_wrapper = dict(

@@ -11,7 +11,13 @@
 # The head is the ImageNet linear probe's (pool, BatchNorm without affine, linear), and so
 # is the base lr rule (0.1 x batch / 256), but with SGD: LARS is a large-batch optimiser
 # and the demo has 10 batches of 32 per epoch.
-_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_demo-photos_128px.py']
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py',
+          '../_base_/datasets/demo-photos_probe-128px.py',
+          'mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 
 model = dict(
     data_preprocessor=dict(num_classes=8),
@@ -36,3 +42,15 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=11, eta_min=0.0, by_epoch=True, begin=1, end=12,
          convert_to_iter_based=True),
 ]
+
+# ---- loops: 10 iterations per epoch -------------------------------------------------
+max_epochs = 12
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
+val_cfg = dict()
+test_cfg = dict()
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+randomness = dict(seed=0)

@@ -9,7 +9,13 @@
 # tools/model_converters/extract_backbone.py ('auto' prefix). Every backbone key must load,
 # or the run stops listing the missing / unexpected keys. Random-init control:
 # --cfg-options model.backbone.init_cfg=None.
-_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_in1k_224px.py']
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py',
+          '../_base_/datasets/imagenet_bs128_probe-224px.py',
+          'mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 
 model = dict(
     # A list of necks builds an nn.Sequential: pool, then the non-affine BatchNorm.
@@ -35,3 +41,16 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=80, eta_min=0.0, by_epoch=True, begin=10,
          end=90, convert_to_iter_based=True),
 ]
+
+# ---- loops --------------------------------------------------------------------------
+train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()
+# The learning rates are written for 8 x 128; --auto-scale-lr rescales them.
+auto_scale_lr = dict(base_batch_size=1024)
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(
+    checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'))
+env_cfg = dict(cudnn_benchmark=True)
+randomness = dict(seed=0)

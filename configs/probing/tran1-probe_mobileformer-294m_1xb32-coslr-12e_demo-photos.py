@@ -21,7 +21,13 @@
 # run it. With their checkpoints, with_tokens=True on this frozen backbone stops at load
 # time naming the fix; model.backbone.untrained_bridge=warn is the opt-out. The probe
 # configs here read the feature map only (with_tokens=False).
-_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_demo-photos_128px.py']
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py',
+          '../_base_/datasets/demo-photos_probe-128px.py',
+          'mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 
 model = dict(
     data_preprocessor=dict(num_classes=8),
@@ -50,3 +56,15 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=11, eta_min=1e-6, by_epoch=True, begin=1, end=12,
          convert_to_iter_based=True),
 ]
+
+# ---- loops: 10 iterations per epoch -------------------------------------------------
+max_epochs = 12
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
+val_cfg = dict()
+test_cfg = dict()
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+randomness = dict(seed=0)

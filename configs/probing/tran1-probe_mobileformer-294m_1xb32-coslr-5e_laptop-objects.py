@@ -1,24 +1,54 @@
 # tran-1 probe (one transformer block on the 4 x 4 map cells, standardised input) of a
 # frozen Mobile-Former-294M on the laptop objects (16 classes, 768 train / 256 val images
-# of 128 px): the demo tran-1 probe for 5 epochs. The checkpoint is required; the random
-# control is --cfg-options model.backbone.init_cfg=None.
+# of 128 px): the demo tran-1 probe's head and optimiser for 5 epochs. The checkpoint is
+# required; the random control is --cfg-options model.backbone.init_cfg=None.
 #
 #   python tools/train.py configs/probing/tran1-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CKPT
-_base_ = './tran1-probe_mobileformer-294m_1xb32-coslr-12e_demo-photos.py'
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py',
+          '../_base_/datasets/laptop-objects_bs32_probe.py',
+          'mmpretrain::_base_/default_runtime.py']
 
-work_dir = None
-model = dict(data_preprocessor=dict(num_classes=16), head=dict(num_classes=16))
-train_dataloader = dict(dataset=dict(_delete_=True, type='LaptopObjectsDataset',
-                                     split='train', pipeline={{_base_.train_pipeline}}))
-val_dataloader = dict(dataset=dict(_delete_=True, type='LaptopObjectsDataset', split='val',
-                                   pipeline={{_base_.val_pipeline}}))
-test_dataloader = val_dataloader
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
+
+model = dict(
+    data_preprocessor=dict(num_classes=16),
+    backbone=dict(with_tokens=False),
+    neck=None,
+    head=dict(
+        type='TransformerProbeHead',
+        num_classes=16,
+        in_channels=1152,
+        embed_dims=512,
+        depth=1,
+        num_heads=8,
+        mlp_ratio=4,
+        use_global_tokens=False,
+        norm_input=True,
+        loss=dict(type='CrossEntropyLoss'),
+        topk=(1, )))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=1, end=5,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=5, val_interval=5)
-default_hooks = dict(checkpoint=dict(interval=5))
+
+# ---- loops: 24 iterations per epoch -------------------------------------------------
+train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+work_dir = None
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=5, max_keep_ckpts=1))
+randomness = dict(seed=0)

@@ -19,7 +19,13 @@
 # and MoCo-v2 never run it. With their checkpoints, with_tokens=True on this frozen
 # backbone stops at load time naming the fix; model.backbone.untrained_bridge=warn is the
 # opt-out. The probe configs here read the feature map only (with_tokens=False).
-_base_ = ['../_base_/models/mobileformer-294m_frozen.py', './_base_/probe_in1k_224px.py']
+_base_ = ['../_base_/models/mobileformer-294m_frozen.py',
+          '../_base_/datasets/imagenet_bs128_probe-224px.py',
+          'mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
+# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
+runner_type = 'AtomicCheckpointRunner'
 
 model = dict(
     backbone=dict(with_tokens=False),
@@ -49,3 +55,16 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=80, eta_min=1e-6, by_epoch=True, begin=10,
          end=90, convert_to_iter_based=True),
 ]
+
+# ---- loops --------------------------------------------------------------------------
+train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()
+# The learning rates are written for 8 x 128; --auto-scale-lr rescales them.
+auto_scale_lr = dict(base_batch_size=1024)
+
+# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
+default_hooks = dict(
+    checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'))
+env_cfg = dict(cudnn_benchmark=True)
+randomness = dict(seed=0)

@@ -11,6 +11,7 @@
 # The model is the full recipe's, at 128 px (a 64 px visible quarter, 2 x 2 feature cells);
 # the optimiser runs a short, hotter schedule suited to a few hundred iterations.
 _base_ = ['../_base_/models/qbheat_mobileformer-294m.py',
+          '../_base_/datasets/demo-photos.py',
           'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
@@ -19,37 +20,7 @@ runner_type = 'AtomicCheckpointRunner'
 work_dir = 'work_dirs/qbheat_demo'
 
 # ---- model: configs/_base_/models/qbheat_mobileformer-294m.py ---------------------
-
-# ---- data ---------------------------------------------------------------------------
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImageFromFile'),  # the val crops are already 128 x 128
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='DemoPhotoDataset', data_root='data/demo', split='train',
-                 img_size=128, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='DemoPhotoDataset', data_root='data/demo', split='val',
-                 img_size=128, pipeline=val_pipeline))
-val_evaluator = dict(type='ReconstructionMetric')
+# ---- data: configs/_base_/datasets/demo-photos.py ----------------------------------
 
 # ---- schedule -----------------------------------------------------------------------
 max_iters = 800

@@ -20,7 +20,7 @@
 # The plan sets the length in images; run alone, it trains the 1,536 iterations below.
 #
 #   python tools/train.py configs/spark/spark_resnet18_1xb16_laptop-objects-pool.py
-_base_ = ['../_base_/datasets/laptop-objects.py', 'mmpretrain::_base_/default_runtime.py']
+_base_ = ['../_base_/schedules/laptop-objects_budget.py', 'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 runner_type = 'AtomicCheckpointRunner'

@@ -102,10 +102,21 @@ def local_bases(path: Path) -> list[Path]:
 
 # configs/experiments/ holds plans for tools/run_experiment.py, not configs.
 ALL = sorted(p for p in CONFIGS.rglob('*.py') if 'experiments' not in p.parts)
-# Pieces (configs/_base_/ and a method folder's _base_/) hold one part of a config (the
-# model, a dataset); a config names them beside its parent.
+# Pieces (configs/_base_/{models,datasets,schedules}/) hold one part of a config (the
+# model, a dataset, a budget); a config names them beside its parent.
 PIECES = [p for p in ALL if '_base_' in p.parts]
 RECIPES = [p for p in ALL if '_base_' not in p.parts]
+
+
+def test_there_is_one_base_folder():
+    """MMPretrain's layout: one configs/_base_/ holding models/, datasets/, schedules/
+    (and the experiments' shared plan piece), no method folder with a _base_ of its own."""
+    folders = {p.relative_to(CONFIGS).parts[:p.relative_to(CONFIGS).parts.index('_base_') + 1]
+               for p in CONFIGS.rglob('*.py') if '_base_' in p.parts}
+    assert folders == {('_base_', )}
+    assert {p.parent.name for p in PIECES} <= {'models', 'datasets', 'schedules'}
+    assert {p.parent.name for p in (CONFIGS / '_base_').rglob('*.py')} <= {
+        'models', 'datasets', 'schedules', 'experiments'}
 
 
 def is_piece(path: Path) -> bool:
@@ -124,11 +135,30 @@ def test_pieces_inherit_nothing_local(path):
 
 
 @pytest.mark.parametrize('path', RECIPES, ids=lambda p: str(p.relative_to(CONFIGS)))
-def test_at_most_two_local_config_levels(path):
-    """A recipe stands on pieces and at most one local config; a scaled-down version of a
-    recipe (a shorter schedule, the laptop data) may add one level above it."""
+def test_at_most_one_local_config_level(path):
+    """STYLE.md: a recipe stands on pieces and at most one local config (a scaled-down or
+    longer version of a recipe, a detector for one pre-training), never on a chain."""
     assert all(base.exists() for base in local_bases(path)), local_bases(path)
-    assert depth(path) <= 2, f'{path.name} inherits {depth(path)} local levels'
+    assert depth(path) <= 1, f'{path.name} inherits {depth(path)} local levels'
+
+
+LAPTOP_LEAVES = [p for p in RECIPES if 'laptop-objects' in p.name]
+
+
+@pytest.mark.parametrize('path', LAPTOP_LEAVES, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_laptop_leaves_stand_on_the_laptop_data_and_delete_no_dataset(path):
+    """The laptop data is a real dataset piece the laptop leaves inherit (or a pool
+    override of it), not a dataset each leaf rewrites over an ImageNet one with
+    ``_delete_``."""
+    text = path.read_text()
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        start = text.find(f'{loader} = dict(')
+        if start >= 0:
+            assert '_delete_' not in text[start:text.find('\n\n', start)], (path.name, loader)
+    cfg = Config.fromfile(str(path))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if loader in cfg and cfg[loader]:
+            assert cfg[loader]['dataset']['type'] == 'LaptopObjectsDataset', (path.name, loader)
 
 
 def chain(path: Path) -> list[Path]:

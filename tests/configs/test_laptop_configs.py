@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
-LAPTOP_DATA = REPO / 'configs' / '_base_' / 'datasets' / 'laptop-objects.py'
+LAPTOP_BUDGET = REPO / 'configs' / '_base_' / 'schedules' / 'laptop-objects_budget.py'
 PLAN = Config.fromfile(REPO / 'configs' / 'experiments' / 'laptop.py')
 PRETRAININGS = sorted({p['config'] for p in PLAN.pretrainings if p['config']})
 
@@ -19,7 +19,7 @@ def _dataset(loader: dict) -> dict:
 @pytest.mark.parametrize('config', PRETRAININGS)
 def test_pretrainings_share_data_budget_backbone_and_monitor(config):
     cfg = Config.fromfile(REPO / config)
-    reference = Config.fromfile(LAPTOP_DATA)
+    reference = Config.fromfile(LAPTOP_BUDGET)
     assert _dataset(cfg.train_dataloader)['type'] == 'LaptopObjectsDataset'
     assert _dataset(cfg.train_dataloader)['split'] == 'train'
     assert set(_dataset(cfg.train_dataloader)) == {'type', 'split', 'pipeline'}  # defaults

@@ -64,11 +64,13 @@ def test_common_probe_settings(path):
                                                                    (4, ))
     assert backbone.frozen_stages == 5 and backbone.norm_eval is True
     assert backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None, prefix='auto')
-    # pieces only: the frozen backbone and the probe's data and schedule, which inherits
-    # MMPretrain's runtime
-    frozen, probe = (path.parent / b for b in base_of(path))
+    # pieces only: the frozen backbone, the probe's data and MMPretrain's runtime; the
+    # config writes its head, optimiser and loops
+    frozen, data, runtime = base_of(path)
+    frozen, data = path.parent / frozen, path.parent / data
     assert frozen.name == 'mobileformer-294m_frozen.py' and frozen.parent.name == 'models'
-    assert probe.is_file() and base_of(probe) == 'mmpretrain::_base_/default_runtime.py'
+    assert data.is_file() and data.parent.name == 'datasets' and not base_of(data)
+    assert runtime == 'mmpretrain::_base_/default_runtime.py'
 
 
 def test_in1k_linear_recipe():

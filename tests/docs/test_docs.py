@@ -429,7 +429,7 @@ FACTS = [
         'docs/en/method.md': [r'PSNR per quadrant on ([\d,]+) held-out'],
         'docs/en/user_guides/pretraining.md': [r'reconstructs ([\d,]+) held-out'],
         'docs/en/user_guides/datasets.md': [r'on the first ([\d,]+) val images'],
-        'configs/qbheat/qbheat_mobileformer-294m_8xb256-coslr-300e_in1k.py': [
+        'configs/_base_/datasets/imagenet_bs256_qbheat-256px.py': [
             r"split='val', indices=(\d+)"]}),
     Fact('Mobile-Former-294M classifier parameters', {
         'docs/en/method.md': [r'\| 294m \| [\d.]+M \(([\d,]+)\)']},

@@ -1,12 +1,7 @@
-# Shared by the ImageNet-1k probes: data at 224 px, evaluation and runtime.
-# The probe configs that inherit from this file write their model and recipe in full.
-_base_ = 'mmpretrain::_base_/default_runtime.py'
-
-custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
-# Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
-runner_type = 'AtomicCheckpointRunner'
-
-# ---- data: MAE linear-probing augmentation (random resized crop + flip) -------------
+# ImageNet-1k for the probes (configs/probing/*_in1k.py), MAE's linear-probing
+# augmentation: 224 px random resized crops and flips; val at 224 px from a 256 px short
+# edge; 128 images per GPU; top-1 / top-5 accuracy, also for tools/test.py. MMPretrain's
+# ImageNet layout: data/imagenet/{train,val}/ with meta/{train,val}.txt.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
 train_pipeline = [
@@ -39,16 +34,3 @@ val_dataloader = dict(
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
-
-# ---- loops --------------------------------------------------------------------------
-train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-# The recipes' learning rates are written for 8 x 128; --auto-scale-lr rescales them.
-auto_scale_lr = dict(base_batch_size=1024)
-
-# ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
-default_hooks = dict(
-    checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'))
-env_cfg = dict(cudnn_benchmark=True)
-randomness = dict(seed=0)
