@@ -13,6 +13,7 @@
 # and the demo has 10 batches of 32 per epoch.
 _base_ = ['../_base_/models/mobileformer-294m_frozen.py',
           '../_base_/datasets/demo-photos_probe-128px.py',
+          '../_base_/schedules/probe_12e.py',
           'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
@@ -43,14 +44,10 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 
-# ---- loops: 10 iterations per epoch -------------------------------------------------
-max_epochs = 12
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
-val_cfg = dict()
-test_cfg = dict()
+# ---- loops: configs/_base_/schedules/probe_12e.py -----------------------------------
 
 # ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+    checkpoint=dict(interval=12, max_keep_ckpts=1))
 randomness = dict(seed=0)

@@ -7,12 +7,22 @@
 #   python tools/train.py configs/probing/linear-probe_mobileformer-294m_1xb32-coslr-5e_laptop-objects.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CKPT
 _base_ = ['../_base_/models/mobileformer-294m_frozen.py',
-          '../_base_/datasets/laptop-objects_bs32_probe.py',
+          '../_base_/datasets/laptop-objects.py',
           'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 # Checkpoints that survive a kill; --resume skips truncated ones (qbheat_mm/engine/runner.py).
 runner_type = 'AtomicCheckpointRunner'
+
+# ---- data: configs/_base_/datasets/laptop-objects.py, in epochs of 32 images -------
+train_dataloader = dict(batch_size=32, sampler=dict(type='DefaultSampler'))
+val_dataloader = dict(batch_size=32)
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = dict(
+    batch_size=32, num_workers=1, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='LaptopObjectsDataset', split='val', pipeline={{_base_.val_pipeline}}))
+test_evaluator = val_evaluator
 
 model = dict(
     data_preprocessor=dict(num_classes=16),

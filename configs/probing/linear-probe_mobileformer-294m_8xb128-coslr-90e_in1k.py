@@ -11,6 +11,7 @@
 # --cfg-options model.backbone.init_cfg=None.
 _base_ = ['../_base_/models/mobileformer-294m_frozen.py',
           '../_base_/datasets/imagenet_bs128_probe-224px.py',
+          '../_base_/schedules/probe_90e.py',
           'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
@@ -42,12 +43,7 @@ param_scheduler = [
          end=90, convert_to_iter_based=True),
 ]
 
-# ---- loops --------------------------------------------------------------------------
-train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-# The learning rates are written for 8 x 128; --auto-scale-lr rescales them.
-auto_scale_lr = dict(base_batch_size=1024)
+# ---- loops: configs/_base_/schedules/probe_90e.py -----------------------------------
 
 # ---- runtime: MMPretrain's default_runtime.py, except ------------------------------
 default_hooks = dict(

@@ -20,7 +20,8 @@
 # The plan sets the length in images; run alone, it trains the 1,536 iterations below.
 #
 #   python tools/train.py configs/spark/spark_resnet18_1xb16_laptop-objects-pool.py
-_base_ = ['../_base_/schedules/laptop-objects_budget.py', 'mmpretrain::_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/laptop-objects.py', '../_base_/schedules/laptop-objects_budget.py',
+          'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['qbheat_mm'], allow_failed_imports=False)
 runner_type = 'AtomicCheckpointRunner'
@@ -55,24 +56,11 @@ model = dict(
         type='SparKPretrainHead',
         loss=dict(type='PixelReconstructionLoss', criterion='L2')))
 
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='LaptopObjectsDataset', split='train',
-                 data_root={{_base_.laptop_pool_dataset.data_root}},
-                 num_train={{_base_.laptop_pool_dataset.num_train}},
-                 seed={{_base_.laptop_pool_dataset.seed}},
-                 pipeline=[
-                     dict(type='LoadImageFromFile'),
-                     dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.5, 1.0),
-                          backend='pillow', interpolation='bicubic'),
-                     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-                     dict(type='PackInputs'),
-                 ]))
+# The laptop objects' pool (configs/_base_/datasets/laptop-objects.py with the longer
+# study's pool), stacked into tensors; no validation (MMPretrain's SparK has none).
+train_dataloader = dict(collate_fn=dict(type='default_collate'),
+                        dataset={{_base_.laptop_pool_dataset}})
+val_dataloader = None
 
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -66,10 +66,11 @@ def test_common_probe_settings(path):
     assert backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None, prefix='auto')
     # pieces only: the frozen backbone, the probe's data and MMPretrain's runtime; the
     # config writes its head, optimiser and loops
-    frozen, data, runtime = base_of(path)
+    frozen, data, *loops, runtime = base_of(path)
     frozen, data = path.parent / frozen, path.parent / data
     assert frozen.name == 'mobileformer-294m_frozen.py' and frozen.parent.name == 'models'
     assert data.is_file() and data.parent.name == 'datasets' and not base_of(data)
+    assert all((path.parent / p).parent.name == 'schedules' for p in loops)
     assert runtime == 'mmpretrain::_base_/default_runtime.py'
 
 
