@@ -18,12 +18,12 @@ demo: setup
 	$(PY) tools/train.py configs/qbheat_mobileformer_demo.py --work-dir work_dirs/qbheat_demo
 
 # The lint (ruff, rules in pyproject.toml) runs before the tests: `make test` is the one
-# test command, here and in CI (.ci/run): every test, then the 10 slowest named.
+# test command, here and in CI (.ci/run): every test, then the 25 slowest named.
 lint: setup
 	$(PY) -m ruff check .
 
 test: setup-det lint
-	$(PY) -m pytest tests --durations=10
+	$(PY) -m pytest tests --durations=25
 
 # The developer's lane: the unit tests, without the tests marked slow (a training run),
 # dist (torchrun) or e2e (a whole pipeline); markers in setup.cfg. Not a replacement for
