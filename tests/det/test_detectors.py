@@ -159,3 +159,36 @@ def test_wrong_checkpoint_lists_keys(tiny_config, tmp_path: Path):
     model = _build(tiny_config(QBHEAT['detr'], checkpoint=str(tmp_path / 'other.pth')))
     with pytest.raises(RuntimeError, match=r'(?s)does not fit MobileFormer.*shape mismatch'):
         model.init_weights()
+
+
+# The detectors for any checkpoint and their QB-Heat children (one line each).
+ANY_CHECKPOINT = {
+    'retinanet_mobileformer-294m-frozen_fpn_1x_coco.py':
+        'retinanet_mobileformer-294m-qbheat-frozen_fpn_1x_coco.py',
+    'detr_mobileformer-294m-frozen_8xb2-150e_coco.py':
+        'detr_mobileformer-294m-qbheat-frozen_8xb2-150e_coco.py',
+    'retinanet_mobileformer-294m-frozen_fpn_1xb8-20e_demo-coco.py':
+        'retinanet_mobileformer-294m-qbheat-frozen_fpn_1xb8-20e_demo-coco.py',
+    'detr_mobileformer-294m-frozen_1xb8-40e_demo-coco.py':
+        'detr_mobileformer-294m-qbheat-frozen_1xb8-40e_demo-coco.py',
+}
+
+
+@pytest.mark.parametrize('base', sorted(ANY_CHECKPOINT))
+def test_the_detector_for_any_checkpoint_asks_for_one(base: str, tiny_config):
+    """The pre-training-agnostic detector is the base: it names no checkpoint and stops
+    before training without one; the QB-Heat detector is it with the checkpoint set."""
+    cfg = Config.fromfile(DET_CONFIGS / base)
+    assert cfg.model.backbone.init_cfg == dict(type='StrictPretrained', checkpoint=None,
+                                               prefix='auto')
+    child = Config.fromfile(DET_CONFIGS / ANY_CHECKPOINT[base])
+    assert child.model.backbone.init_cfg.checkpoint.startswith('work_dirs/qbheat_')
+    reference = cfg.to_dict()
+    reference['model']['backbone']['init_cfg']['checkpoint'] = \
+        child.model.backbone.init_cfg.checkpoint
+    assert child.to_dict() | {'filename': None} == reference | {'filename': None}
+    assert (DET_CONFIGS / ANY_CHECKPOINT[base]).read_text().count('\n_base_ = ') == 1
+    model = _build(tiny_config(base))
+    with pytest.raises(ValueError, match=r'no checkpoint.*--cfg-options '
+                                         r'model\.backbone\.init_cfg\.checkpoint=PATH'):
+        model.init_weights()
