@@ -14,7 +14,8 @@ def test_runs_each_step_in_a_fresh_clone_and_records_its_status(tmp_path):
     repo = tmp_path / 'repo'
     repo.mkdir()
     (repo / 'Makefile').write_text('setup:\n\t@echo set up; touch made_here\n'
-                                   'demo:\n\t@echo "recon/psnr_masked: 12.50  recon/psnr_masked_copy: 10.00  '
+                                   'demo:\n\t@echo "recon/psnr_masked: 12.50  '
+                                   'recon/psnr_masked_copy: 10.00  '
                                    'recon/psnr_masked_flat: 11.25"\n'
                                    'test:\n\t@exit 3\n')
     for cmd in (['init', '-q'], ['add', 'Makefile'],
