@@ -17,7 +17,7 @@ from qbheat_mm import compat
 from qbheat_mm.apis.reconstruct import load_rgb, resize_center_crop
 from qbheat_mm.datasets.demo_photos import prepare_demo_photos
 from qbheat_mm.models.utils.quarters import last_map
-from qbheat_mm.models.necks.heat_extrapolation_neck import HeatExtrapolationNeck
+from qbheat_mm.models.necks.heat_extrapolation_neck import HEAT_MODES, HeatExtrapolationNeck
 from qbheat_mm.utils.checkpoint import (CheckpointMismatchError, extract_backbone_state_dict,
                                         load_checkpoint_strict)
 from qbheat_mm.utils.quiet import init_weights_quietly
@@ -102,6 +102,10 @@ def operator_step(mode: str, train_size: Optional[int], encoder_stride: int) -> 
 def heat_operator(model: nn.Module, step: int) -> HeatOperator:
     """The learned operator of ``model.neck`` (a :class:`HeatExtrapolationNeck`)."""
     neck = model.neck
+    if neck.mode not in HEAT_MODES:
+        raise ValueError(f"the neck's mode {neck.mode!r} has no heat operator to diagnose "
+                         f'(its quarters are independent projections); the diagnostics '
+                         f'read the modes {HEAT_MODES}')
     return HeatOperator(neck.A.detach().double(), neck.B.detach().double(), neck.mode, step,
                         neck.proj)
 

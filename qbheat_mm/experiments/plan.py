@@ -43,7 +43,7 @@ ABLATION_AXES = {
     'scope': {v: [f'model.decoder.scope={v}'] for v in ('quarter', 'global')},
     'operator': {'learned': ['model.neck.freeze_operator=False'],
                  'frozen': ['model.neck.freeze_operator=True']},
-    'mode': {v: [f'model.neck.mode={v}'] for v in ('block', 'recursive', 'finola')},
+    'mode': {v: [f'model.neck.mode={v}'] for v in ('block', 'recursive', 'finola', 'free')},
 }
 #: What an ablation's rows are scored by: the run's own last validation.
 RECON_METRIC = 'recon/psnr_masked'

@@ -7,7 +7,9 @@ from torch import nn
 
 from mmpretrain.registry import MODELS
 
-MODES = ('block', 'recursive', 'finola')
+MODES = ('block', 'recursive', 'finola', 'free')
+#: The modes with a heat operator; ``free`` is the control without one.
+HEAT_MODES = ('block', 'recursive', 'finola')
 DIAGONALS = ('ab', 'ba', 'mean')
 
 
@@ -51,7 +53,8 @@ def heat_extrapolate(z: torch.Tensor,
                      A: torch.Tensor,
                      B: torch.Tensor,
                      mode: str = 'block',
-                     diagonal: str = 'ab') -> torch.Tensor:
+                     diagonal: str = 'ab',
+                     D: Optional[torch.Tensor] = None) -> torch.Tensor:
     r"""Extrapolate the encoded visible quarter to the full feature map.
 
     The visible quarter ``z`` (N x C x h x w) becomes the top-left quarter of the
@@ -79,12 +82,20 @@ def heat_extrapolate(z: torch.Tensor,
     unit step is z <- z + A LN(z) (or z + B LN(z)), LN normalising each position over
     channels without affine parameters. ``diagonal`` only affects ``block``.
 
+    ``free`` (a control, not the heat equation [ours]): three independent projections,
+    right = (I + A) z, bottom = (I + B) z, diagonal = (I + D) z. Block mode differs only
+    in tying D to (I + B)(I + A) - I; with the default decoder (its first Linear narrower
+    than half the channels) that tie constrains nothing (docs/en/method.md, "When the
+    heat operator binds"), so the two must train alike there.
+
     Args:
         z (torch.Tensor): Encoded visible quarter, N x C x h x w.
         A (torch.Tensor): Horizontal operator, C x C.
         B (torch.Tensor): Vertical operator, C x C.
-        mode (str): ``'block'``, ``'recursive'`` or ``'finola'``.
+        mode (str): ``'block'``, ``'recursive'``, ``'finola'`` or ``'free'``.
         diagonal (str): ``'ab'``, ``'ba'`` or ``'mean'`` (``block`` only).
+        D (torch.Tensor, optional): The diagonal quarter's own projection, C x C
+            (``free`` only, where it is required).
 
     Returns:
         torch.Tensor: The full map, N x C x 2h x 2w, whose top-left quarter is ``z``.
@@ -96,8 +107,15 @@ def heat_extrapolate(z: torch.Tensor,
     if A.shape != (C, C) or B.shape != (C, C):
         raise ValueError(f'A and B must be {C} x {C} for {C} channels, got '
                          f'{tuple(A.shape)} and {tuple(B.shape)}')
+    if (mode == 'free') != (D is not None):
+        raise ValueError("D is the diagonal projection of mode='free' and of no other mode: "
+                         f'got mode={mode!r} with D {"given" if D is not None else "missing"}')
+    if D is not None and D.shape != (C, C):
+        raise ValueError(f'D must be {C} x {C} for {C} channels, got {tuple(D.shape)}')
 
-    if mode == 'block':
+    if mode == 'free':
+        right, bottom, diag = z + _mat(A, z), z + _mat(B, z), z + _mat(D, z)
+    elif mode == 'block':
         right = z + _mat(A, z)
         bottom = z + _mat(B, z)
         if diagonal == 'ab':
@@ -133,11 +151,14 @@ class HeatExtrapolationNeck(BaseModule):
         in_channels (int): Channels C of the encoder output.
         proj_channels (int, optional): Channels C' of the optional 1 x 1 projection;
             None (default) disables it, so C' = C.
-        mode (str): ``'block'`` (default, [paper]), ``'recursive'`` or ``'finola'``.
+        mode (str): ``'block'`` (default, [paper]), ``'recursive'``, ``'finola'``, or
+            ``'free'``: three independent per-quarter projections (A, B and a third, D),
+            the control that has no heat prior at all (see :func:`heat_extrapolate`).
         diagonal (str, optional): Diagonal quarter of ``block``: ``'ab'`` (the default,
             None), ``'ba'`` or ``'mean'``. Refused by the other modes, which have no
             diagonal rule.
-        freeze_operator (bool): Keep A and B fixed at their zero init (no gradient), so
+        freeze_operator (bool): Keep A and B (and ``free``'s D) fixed at their zero init
+            (no gradient), so
             the neck only copies the visible features into the masked quarters: the
             control that says whether the learned heat operator helps. Defaults to False.
         init_cfg (dict, optional): Initialisation config of the projection.
@@ -169,6 +190,9 @@ class HeatExtrapolationNeck(BaseModule):
         self.freeze_operator = freeze_operator
         self.A.requires_grad_(not freeze_operator)
         self.B.requires_grad_(not freeze_operator)
+        self.D = (nn.Parameter(torch.zeros(self.out_channels, self.out_channels),
+                               requires_grad=not freeze_operator)
+                  if mode == 'free' else None)
 
     def forward(self, z: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
         """Extrapolate the visible quarter.
@@ -187,7 +211,7 @@ class HeatExtrapolationNeck(BaseModule):
                              f'features, got shape {tuple(z.shape)}')
         if self.proj is not None:
             z = self.proj(z)
-        return heat_extrapolate(z, self.A, self.B, self.mode, self.diagonal)
+        return heat_extrapolate(z, self.A, self.B, self.mode, self.diagonal, self.D)
 
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, out_channels={self.out_channels}, '

@@ -142,6 +142,14 @@ def test_frozen_operator_stays_zero_after_a_step():
     assert model.neck.A.grad is None
 
 
+def test_the_free_neck_trains_each_quarter_projection():
+    """The no-prior arm: the loss reaches A, B and the diagonal's own D."""
+    model = build(neck=dict(mode='free'))
+    sum(model(torch.randn(2, 3, 64, 128), mode='loss').values()).backward()
+    for name in ('A', 'B', 'D'):
+        assert getattr(model.neck, name).grad.abs().sum() > 0, name
+
+
 def test_geometry_error_names_sizes_and_multiples():
     model = build()
     with pytest.raises(ValueError, match=r'multiples of 2 x encoder_stride = 64, got 96 x 64'):

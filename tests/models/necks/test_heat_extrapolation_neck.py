@@ -136,3 +136,37 @@ def test_bad_arguments():
             HeatExtrapolationNeck(4, mode=mode, diagonal='ab')
     with pytest.raises(ValueError, match='expects N x 4 x h x w'):
         HeatExtrapolationNeck(4)(torch.randn(1, 3, 2, 2))
+
+
+def test_free_mode_gives_each_quarter_its_own_projection(zab):
+    """``free``: right (I + A) z, bottom (I + B) z, diagonal (I + D) z, cell by cell; block
+    mode is the free mode with D tied to (I + B)(I + A) - I."""
+    z, A, B = zab
+    D = torch.randn(C, C, dtype=z.dtype) * 0.3
+    free = heat_extrapolate(z, A, B, 'free', D=D)
+    I = torch.eye(C, dtype=z.dtype)
+    for quarter, M in ((free[..., :h, :w], 0 * I), (free[..., :h, w:], A),
+                       (free[..., h:, :w], B), (free[..., h:, w:], D)):
+        torch.testing.assert_close(quarter, z + torch.einsum('dc,nchw->ndhw', M, z))
+    tied = heat_extrapolate(z, A, B, 'free', D=(I + B) @ (I + A) - I)
+    torch.testing.assert_close(tied, heat_extrapolate(z, A, B, 'block', 'ab'))
+
+
+def test_free_neck_learns_three_projections_and_nothing_else_changes():
+    neck = HeatExtrapolationNeck(in_channels=C, mode='free')
+    assert neck.D.shape == (C, C) and neck.D.abs().sum() == 0 and neck.D.requires_grad
+    z = torch.randn(N, C, h, w)
+    out = neck(z)
+    for quarter in (out[..., :h, w:], out[..., h:, :w], out[..., h:, w:]):
+        torch.testing.assert_close(quarter, z)  # zero init copies, as block does
+    out[..., h:, w:].sum().backward()  # the diagonal quarter's gradient reaches D only
+    assert neck.D.grad.abs().sum() > 0 and neck.A.grad.abs().sum() == 0
+    frozen = HeatExtrapolationNeck(in_channels=C, mode='free', freeze_operator=True)
+    assert not any(p.requires_grad for p in (frozen.A, frozen.B, frozen.D))
+    # The other modes' checkpoints keep their keys: D exists in free mode only.
+    assert 'D' not in HeatExtrapolationNeck(in_channels=C).state_dict()
+    assert set(neck.state_dict()) == {'A', 'B', 'D'}
+    with pytest.raises(ValueError, match="D is the diagonal projection of mode='free'"):
+        heat_extrapolate(z, neck.A, neck.B, 'block', D=neck.D)
+    with pytest.raises(ValueError, match="diagonal='mean' does nothing in mode='free'"):
+        HeatExtrapolationNeck(C, mode='free', diagonal='mean')

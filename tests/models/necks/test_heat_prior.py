@@ -102,3 +102,25 @@ def test_in_recursive_and_finola_mode_a_masked_cell_sees_the_border_only(mode):
             assert own > 0 and border == 0
         else:
             assert own == 0 and border > 0
+
+
+def test_the_default_block_config_decodes_what_the_free_mode_decodes():
+    """The ablation's prediction, checked before it runs: whatever three projections the
+    ``free`` neck (no heat prior) learns, a block neck's A, B give the decoder's first
+    Linear the same input, so at the default width the two arms must train alike."""
+    rng = np.random.default_rng(2)
+    C, D = 1152 // 8, 256 // 8
+    E = rng.normal(size=(D, C))
+    free = HeatExtrapolationNeck(in_channels=C, mode='free').double()
+    with torch.no_grad():
+        for p in (free.A, free.B, free.D):
+            p.copy_(torch.from_numpy(rng.normal(size=(C, C)) / np.sqrt(C)))
+    I = np.eye(C)
+    A, B = realise(E, *(E @ (I + p.detach().numpy()) for p in (free.A, free.B, free.D)))
+    block = neck_with(A, B)
+    z = torch.from_numpy(rng.normal(size=(2, C, 2, 2)))
+    with torch.no_grad():
+        decoded = [torch.einsum('dc,nchw->ndhw', torch.from_numpy(E), neck(z))
+                   for neck in (free, block)]
+    error = float((decoded[0] - decoded[1]).norm() / decoded[0].norm())
+    assert error < 1e-9, error
