@@ -71,7 +71,9 @@ class QBHeat(BaseSelfSupervisor):
             init_cfg=init_cfg)
         if not isinstance(decoder, nn.Module):
             # The head decides what a cell's prediction holds (pixels, statistics).
-            decoder = MODELS.build(dict(dict(out_dims=self.head.pred_dims), **decoder))
+            decoder = MODELS.build(dict(dict(out_dims=self.head.pred_dims,
+                                             stats_dims=self.head.pred_dims -
+                                             self.head.cell_dims), **decoder))
         self.decoder = decoder
         self.encoder_stride = encoder_stride
         self._check_build()
@@ -117,6 +119,11 @@ class QBHeat(BaseSelfSupervisor):
             raise ValueError(f'decoder out_dims is {self.decoder.out_dims} but the head needs '
                              f'{self.head.pred_dims} values per cell (norm_pix='
                              f'{self.head.norm_pix}); leave out_dims out of the decoder config')
+        stats = self.head.pred_dims - self.head.cell_dims
+        if getattr(self.decoder, 'stats_dims', stats) != stats:
+            raise ValueError(f'decoder stats_dims is {self.decoder.stats_dims} but the head '
+                             f'predicts {stats} statistics per cell; leave stats_dims out of '
+                             'the decoder config')
 
     # -- the steps -------------------------------------------------------------------------
     def check_geometry(self, inputs: torch.Tensor) -> None:

@@ -61,6 +61,14 @@ class QBHeatDecoder(BaseModule):
         num_heads (int): Attention heads. Defaults to 8.
         mlp_ratio (float): FFN hidden size / D. Defaults to 4.
         scope (str): ``'quarter'`` (default) or ``'global'``.
+        stats_dims (int): How many of the ``out_dims`` values per cell, the last ones, are
+            the cell's statistics. :class:`QBHeat` fills it in from its head (2 with
+            ``norm_pix``, else 0).
+        detach_stats (bool): Predict the statistics from detached features [ours, an
+            ablation]: their loss then trains only the output layer's rows for them, and
+            no gradient of it reaches the decoder's body, the neck or the encoder. The
+            forward values are unchanged, so the reconstructions stay honest. Defaults to
+            False.
         init_cfg (dict | list[dict], optional): Defaults to Xavier-uniform linears and
             unit LayerNorms, as MAE's decoder.
     """
@@ -73,6 +81,8 @@ class QBHeatDecoder(BaseModule):
                  num_heads: int = 8,
                  mlp_ratio: float = 4.,
                  scope: str = 'quarter',
+                 stats_dims: int = 0,
+                 detach_stats: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = (
                      dict(type='Xavier', layer='Linear', distribution='uniform'),
                      dict(type='Constant', layer='LayerNorm', val=1., bias=0.))
@@ -87,8 +97,15 @@ class QBHeatDecoder(BaseModule):
         if embed_dims % 4 or embed_dims % num_heads:
             raise ValueError(f'embed_dims ({embed_dims}) must be divisible by 4 (sin-cos '
                              f'embedding) and by num_heads ({num_heads})')
+        if not 0 <= stats_dims < out_dims:
+            raise ValueError(f'stats_dims must be in [0, out_dims={out_dims}), got {stats_dims}')
+        if detach_stats and not stats_dims:
+            raise ValueError('detach_stats=True needs predicted statistics (the head\'s '
+                             'norm_pix=True); without them there is nothing to detach')
         self.in_channels = in_channels
         self.out_dims = out_dims
+        self.stats_dims = stats_dims
+        self.detach_stats = detach_stats
         self.embed_dims = embed_dims
         self.scope = scope
         self.embed = nn.Linear(in_channels, embed_dims)
@@ -156,7 +173,15 @@ class QBHeatDecoder(BaseModule):
         tokens = tokens + self.pos_embed(pos_grid, tokens)
         for block in self.blocks:
             tokens = block(tokens)
-        return self.pred(self.norm(tokens))
+        features = self.norm(tokens)
+        out = self.pred(features)
+        if not self.detach_stats:
+            return out
+        k = self.stats_dims  # the same values, with the statistics' gradient stopped below
+        stats = nn.functional.linear(features.detach(), self.pred.weight[-k:],
+                                     self.pred.bias[-k:])
+        return torch.cat([out[..., :-k], stats], dim=-1)
 
     def extra_repr(self) -> str:
-        return f'scope={self.scope!r}, out_dims={self.out_dims}'
+        return (f'scope={self.scope!r}, out_dims={self.out_dims}, '
+                f'stats_dims={self.stats_dims}, detach_stats={self.detach_stats}')

@@ -236,3 +236,25 @@ def test_pretrained_loads_the_whole_model_strictly(tmp_path):
         build(pretrained=str(path)).init_weights()
     with pytest.raises(ValueError, match='pretrained or init_cfg, not both'):
         build(pretrained=str(path), init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+
+
+def test_detached_statistics_keep_the_values_and_stop_their_gradient_below_the_output():
+    """The recipe suspect `detach_stats`: the same loss values, but loss_stats trains only
+    the output layer's rows for the statistics; loss_pix trains everything as before."""
+    plain, detached = build(), build(decoder=dict(detach_stats=True))
+    assert detached.decoder.stats_dims == 2
+    x = torch.randn(2, 3, 64, 128)
+    losses = [model(x, mode='loss') for model in (plain, detached)]
+    for name in ('loss_pix', 'loss_stats'):
+        torch.testing.assert_close(losses[0][name], losses[1][name])
+    losses[1]['loss_stats'].backward(retain_graph=True)
+    decoder = detached.decoder
+    assert decoder.pred.weight.grad[-2:].abs().sum() > 0  # the statistics' own rows
+    assert decoder.pred.weight.grad[:-2].abs().sum() == 0
+    for name, param in [('decoder.embed', decoder.embed.weight), ('neck.A', detached.neck.A),
+                        ('backbone.conv1', detached.backbone.conv1.weight)]:
+        assert param.grad is None or param.grad.abs().sum() == 0, name
+    losses[1]['loss_pix'].backward()
+    assert detached.backbone.conv1.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='detach_stats=True needs predicted statistics'):
+        build(decoder=dict(detach_stats=True), head=dict(norm_pix=False))
