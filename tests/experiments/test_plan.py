@@ -105,3 +105,44 @@ def test_long_plan_rows_share_budget_pool_and_monitor():
     rows = {p['name']: p for p in plan['pretrainings']}
     assert rows['qbheat_frozen_op']['config'] == rows['qbheat']['config']
     assert rows['qbheat_frozen_op']['cfg_options'] == ['model.neck.freeze_operator=True']
+
+
+def _laptop_datasets(node):
+    """Every LaptopObjectsDataset dict in a config tree."""
+    if isinstance(node, dict):
+        if node.get('type') == 'LaptopObjectsDataset':
+            yield node
+        for value in node.values():
+            yield from _laptop_datasets(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _laptop_datasets(value)
+
+
+@pytest.mark.parametrize('plan', ['heat_prior_laptop.py', 'recipe_laptop.py'])
+def test_the_recipe_ablations_never_read_the_studys_probe_images(plan):
+    """Nothing is chosen on the study's val: every laptop dataset a row trains on, monitors
+    with, validates on or is probed on (what the Runner and the probe tool read, not the
+    configs' unused helper variables) is the pool or the dev set, never
+    data/laptop_objects (the converged study's probe images, the dataset's default)."""
+    from mmengine.config import DictAction  # noqa: F401  (the tools' parser of options)
+    import argparse
+    repo = Path(__file__).resolve().parents[2]
+    loaded = load_plan(str(repo / 'configs' / 'experiments' / plan))
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    roots = set()
+    for row in loaded['pretrainings']:
+        cfg = Config.fromfile(str(repo / row['config']))
+        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *row['cfg_options']])
+                            .cfg_options)
+        read = {k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader',
+                                         'test_dataloader', 'custom_hooks', 'model')}
+        roots |= {d.get('data_root', 'data/laptop_objects') for d in _laptop_datasets(read)}
+    for evaluation in loaded['evaluations']:
+        for config in evaluation['config'].values():
+            cfg = Config.fromfile(str(repo / config))
+            roots |= {d.get('data_root', 'data/laptop_objects')
+                      for d in _laptop_datasets(cfg.get('probe_data'))}
+    assert 'data/laptop_objects' not in roots
+    assert 'data/laptop_objects_dev' in roots
