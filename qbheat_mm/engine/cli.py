@@ -14,6 +14,7 @@ from qbheat_mm.datasets.imagenet_layout import check_config_imagenet_layouts
 from qbheat_mm.engine.cpu_distributed import prepare_cpu_distributed
 
 __all__ = ['ConfigOptions', 'add_cfg_options', 'add_allow_pickle', 'add_common_args',
+           'add_checkpoint_or_random',
            'read_config', 'load_config', 'check_launcher_env', 'LauncherEnvError']
 
 # What each launcher must find in the environment of every process (mmengine reads it).
@@ -79,6 +80,14 @@ def add_allow_pickle(parser) -> None:
         help='fully unpickle checkpoints that hold types beyond tensors, HistoryBuffer and '
         'numpy values; this runs code from the file, so only for files you trust (same as '
         'QBHEAT_ALLOW_PICKLE=1)')
+
+
+def add_checkpoint_or_random(parser: argparse.ArgumentParser, random_help: str) -> None:
+    """The evaluation tools' one required choice: ``--checkpoint CKPT`` (a pre-training
+    checkpoint or an extracted backbone) or ``--random`` (the random-init control)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--checkpoint', help='pre-training checkpoint or extracted backbone')
+    source.add_argument('--random', action='store_true', help=random_help)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

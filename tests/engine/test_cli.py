@@ -45,3 +45,16 @@ def test_a_path_with_spaces_reaches_the_strict_loader_as_typed(tmp_path):
     runner = train.build_runner(args)
     with pytest.raises(FileNotFoundError, match=f'checkpoint not found: {missing}'):
         runner.model.init_weights()
+
+
+def test_an_evaluation_tool_needs_a_checkpoint_or_the_random_control():
+    import argparse
+
+    from qbheat_mm.engine.cli import add_checkpoint_or_random
+    parser = argparse.ArgumentParser()
+    add_checkpoint_or_random(parser, 'the random-init control')
+    assert parser.parse_args(['--checkpoint', 'a.pth']).checkpoint == 'a.pth'
+    assert parser.parse_args(['--random']).random is True
+    for argv in ([], ['--checkpoint', 'a.pth', '--random']):  # neither, or both
+        with pytest.raises(SystemExit):
+            parser.parse_args(argv)

@@ -35,7 +35,7 @@ import qbheat_mm  # noqa: F401  (registration and compat patches before the conf
 from qbheat_mm.apis import init_model
 from qbheat_mm.evaluation.features import extract_maps, recalibrate_bn
 from qbheat_mm.evaluation.probe_protocol import check_protocol, run_probes
-from qbheat_mm.engine.cli import add_common_args, load_config
+from qbheat_mm.engine.cli import add_checkpoint_or_random, add_common_args, load_config
 from qbheat_mm.utils.quiet import init_weights_quietly
 
 CACHE = 'features.pt'
@@ -44,10 +44,7 @@ CACHE = 'features.pt'
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='feature-probe config (with probe_protocol)')
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--checkpoint', help='pre-training checkpoint or extracted backbone')
-    source.add_argument('--random', action='store_true',
-                        help='the random-init control, drawn with --seed')
+    add_checkpoint_or_random(parser, 'the random-init control, drawn with --seed')
     parser.add_argument('--seed', type=int, default=0,
                         help='draws the random init and seeds the probes')
     parser.add_argument('--device', default='cpu', help='where the backbone runs')

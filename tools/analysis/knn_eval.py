@@ -25,16 +25,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import qbheat_mm  # noqa: F401  (compat patches and registration before the config is read)
-from qbheat_mm.engine.cli import add_common_args, load_config
+from qbheat_mm.engine.cli import add_checkpoint_or_random, add_common_args, load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='k-NN config (model.type=KNNClassifier)')
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--checkpoint', help='pre-training checkpoint or extracted backbone')
-    source.add_argument('--random', action='store_true',
-                        help='the random-init control: no checkpoint')
+    add_checkpoint_or_random(parser, 'the random-init control: no checkpoint')
     parser.add_argument('--k', type=int, help='neighbours (default: the config\'s)')
     parser.add_argument('--temperature', type=float,
                         help='vote temperature (default: the config\'s)')
