@@ -158,9 +158,9 @@ class HeatExtrapolationNeck(BaseModule):
             None), ``'ba'`` or ``'mean'``. Refused by the other modes, which have no
             diagonal rule.
         freeze_operator (bool): Keep A and B (and ``free``'s D) fixed at their zero init
-            (no gradient), so
-            the neck only copies the visible features into the masked quarters: the
-            control that says whether the learned heat operator helps. Defaults to False.
+            (no gradient), so the neck only copies the visible features into the masked
+            quarters: the control that says whether the learned heat operator helps.
+            Defaults to False.
         init_cfg (dict, optional): Initialisation config of the projection.
     """
 
