@@ -15,39 +15,30 @@
 # - `block_binding`: block mode with the prior binding, a 1 x 1 projection 1152 -> 256
 #   before A, B and a decoder input as wide (E is square, so E(I + B)(I + A) is no longer
 #   free).
-# Scored ONLY on the dev set (configs/probing/feature-probes_mobileformer-294m_laptop-
-# objects-dev.py; the k-NN monitor reads it too), never on the study's val. Two seeds.
+# Scored ONLY on the dev set (configs/_base_/experiments/laptop_dev_set.py: the probes,
+# the k-NN monitor and the last validation), never on the study's val. Two seeds.
 # The reading rules were committed with this file, before any of its runs
 # (docs/en/experiments/heat_prior_and_recipe.md).
+_base_ = '../_base_/experiments/laptop_dev_set.py'  # cfg_options, evaluations
+
 type = 'comparison'
 title = 'The heat prior, isolated: operator arms at equal images (laptop pool, dev set)'
 budget_images = 24576
 _config = 'configs/qbheat/qbheat_mobileformer-294m_1xb16-15min_laptop-objects-pool.py'
-# The pre-training's own k-NN monitor and its last validation on the dev set too, so no
-# run reads the study's probe images (data/laptop_objects; tests/experiments/test_plan.py).
-_dev_monitor = [f'{part}.dataset.{key}={value}'
-                for part in ('custom_hooks.0.bank', 'custom_hooks.0.query', 'val_dataloader')
-                for key, value in (('data_root', 'data/laptop_objects_dev'), ('seed', 2))]
 _arm = dict(backbone='mobileformer', config=_config, images=budget_images)
 pretrainings = [
-    dict(_arm, name='block', label='block, learned A, B (default)',
-         cfg_options=_dev_monitor),
+    dict(_arm, name='block', label='block, learned A, B (default)'),
     dict(_arm, name='free', label='free: three per-quarter projections (no prior)',
-         cfg_options=_dev_monitor + ['model.neck.mode=free']),
+         cfg_options=['model.neck.mode=free']),
     dict(_arm, name='frozen', label='block, A = B = 0 frozen (shared)',
-         cfg_options=_dev_monitor + ['model.neck.freeze_operator=True']),
+         cfg_options=['model.neck.freeze_operator=True']),
     dict(_arm, name='recursive', label='recursive (prior binds)',
-         cfg_options=_dev_monitor + ['model.neck.mode=recursive']),
+         cfg_options=['model.neck.mode=recursive']),
     dict(_arm, name='finola', label='finola (prior binds)',
-         cfg_options=_dev_monitor + ['model.neck.mode=finola']),
+         cfg_options=['model.neck.mode=finola']),
     dict(_arm, name='block_binding', label='block, 1152 -> 256 before A, B (prior binds)',
-         cfg_options=_dev_monitor + ['model.neck.proj_channels=256',
-                                     'model.decoder.in_channels=256']),
+         cfg_options=['model.neck.proj_channels=256', 'model.decoder.in_channels=256']),
 ]
-evaluations = [dict(
-    name='probes', label='converged probes (dev set)', kind='features',
-    config=dict(
-        mobileformer='configs/probing/feature-probes_mobileformer-294m_laptop-objects-dev.py'))]
 launcher = dict(type='local')
 seeds = [0, 1]
 reference = 'block'

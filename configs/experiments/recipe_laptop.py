@@ -16,40 +16,33 @@
 #   MAE's scaling rule).
 # The sixth suspect, the BatchNorm statistics the probes use (the quarters' against ones
 # recalibrated at the probe's size), needs no run: every row is probed in both regimes.
-# Scored ONLY on the dev set (configs/probing/feature-probes_mobileformer-294m_laptop-
-# objects-dev.py; the k-NN monitor reads it too), never on the study's val. Two seeds.
+# Scored ONLY on the dev set (configs/_base_/experiments/laptop_dev_set.py: the probes,
+# the k-NN monitor and the last validation), never on the study's val. Two seeds.
 # The reading rules were committed with this file, before any of its runs
 # (docs/en/experiments/heat_prior_and_recipe.md).
+_base_ = '../_base_/experiments/laptop_dev_set.py'  # cfg_options, evaluations
+
 type = 'comparison'
 title = 'QB-Heat recipe suspects, one change each, at equal images (laptop pool, dev set)'
 budget_images = 24576
 _config = 'configs/qbheat/qbheat_mobileformer-294m_1xb16-15min_laptop-objects-pool.py'
-# The pre-training's own k-NN monitor and its last validation on the dev set too, so no
-# run reads the study's probe images (data/laptop_objects; tests/experiments/test_plan.py).
-_dev_monitor = [f'{part}.dataset.{key}={value}'
-                for part in ('custom_hooks.0.bank', 'custom_hooks.0.query', 'val_dataloader')
-                for key, value in (('data_root', 'data/laptop_objects_dev'), ('seed', 2))]
 _arm = dict(backbone='mobileformer', config=_config, images=budget_images)
 pretrainings = [
-    dict(_arm, name='baseline', label="today's recipe", cfg_options=_dev_monitor),
+    dict(_arm, name='baseline', label="today's recipe"),
     dict(_arm, name='stats_w0', label='stats_loss_weight = 0',
-         cfg_options=_dev_monitor + ['model.head.stats_loss_weight=0.0']),
+         cfg_options=['model.head.stats_loss_weight=0.0']),
     dict(_arm, name='detach_stats', label='statistics from detached features',
-         cfg_options=_dev_monitor + ['model.decoder.detach_stats=True']),
+         cfg_options=['model.decoder.detach_stats=True']),
     dict(_arm, name='px256', label='256 px pre-training',
-         cfg_options=_dev_monitor + [
+         cfg_options=[
              'train_dataloader.dataset.img_size=256',
              'train_dataloader.dataset.data_root=data/laptop_objects_pool_256',
              'train_dataloader.dataset.pipeline.1.scale=256']),
     dict(_arm, name='lr2.5e-4', label='lr 2.5e-4',
-         cfg_options=_dev_monitor + ['optim_wrapper.optimizer.lr=0.00025']),
+         cfg_options=['optim_wrapper.optimizer.lr=0.00025']),
     dict(_arm, name='lr1e-4', label='lr 1e-4',
-         cfg_options=_dev_monitor + ['optim_wrapper.optimizer.lr=0.0001']),
+         cfg_options=['optim_wrapper.optimizer.lr=0.0001']),
 ]
-evaluations = [dict(
-    name='probes', label='converged probes (dev set)', kind='features',
-    config=dict(
-        mobileformer='configs/probing/feature-probes_mobileformer-294m_laptop-objects-dev.py'))]
 launcher = dict(type='local')
 seeds = [0, 1]
 reference = 'baseline'

@@ -19,6 +19,8 @@ gets, over **seeds**:
   QB-Heat run and its trivial baselines). ``config``
   may be a dict from a row's ``backbone`` to a config: a row whose backbone has none is
   not evaluated there;
+- ``cfg_options``: overrides for every row's pre-training, before the row's own (a
+  plan-wide setting, such as the data every row's monitor reads);
 - ``reference`` (a row: it minus every other row) and/or ``contrast=dict(axis, minus)``
   (every row minus its twin whose ``axes[axis]`` is ``minus``, the other axes equal): the
   table of differences, each against the seed spread of both rows.
@@ -107,7 +109,9 @@ def check_plan(cfg: dict, path: str) -> dict:
         rows, evaluations = _ablation_rows(cfg, path)
         contrast = dict(axis='operator', minus='frozen')
     else:
-        rows = [dict(p) for p in cfg.get('pretrainings', [])]
+        shared = list(cfg.get('cfg_options', []))
+        rows = [dict(p, cfg_options=shared + list(p.get('cfg_options', [])))
+                for p in cfg.get('pretrainings', [])]
         evaluations = [dict(e) for e in cfg.get('evaluations', [])]
         contrast = cfg.get('contrast')
     plan = dict(type=kind, pretrainings=rows, evaluations=evaluations,
