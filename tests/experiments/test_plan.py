@@ -125,12 +125,13 @@ def test_the_recipe_ablations_never_read_the_studys_probe_images(plan):
     with, validates on or is probed on (what the Runner and the probe tool read, not the
     configs' unused helper variables) is the pool or the dev set, never
     data/laptop_objects (the converged study's probe images, the dataset's default)."""
-    from mmengine.config import DictAction  # noqa: F401  (the tools' parser of options)
     import argparse
+
+    from qbheat_mm.engine.cli import add_cfg_options  # what tools/train.py parses them with
     repo = Path(__file__).resolve().parents[2]
     loaded = load_plan(str(repo / 'configs' / 'experiments' / plan))
     parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     roots = set()
     for row in loaded['pretrainings']:
         cfg = Config.fromfile(str(repo / row['config']))
@@ -146,3 +147,12 @@ def test_the_recipe_ablations_never_read_the_studys_probe_images(plan):
                       for d in _laptop_datasets(cfg.get('probe_data'))}
     assert 'data/laptop_objects' not in roots
     assert 'data/laptop_objects_dev' in roots
+
+
+def test_a_comparisons_cfg_options_go_to_every_row_before_its_own(tmp_path):
+    plan = load_plan(write(tmp_path, "type = 'comparison'\n"
+                           "cfg_options = ['a=1']\n"
+                           "pretrainings = [dict(name='x', config=None),\n"
+                           "                dict(name='y', config=None, cfg_options=['b=2'])]\n"
+                           "evaluations = [dict(name='e', kind='validation')]\n"))
+    assert [p['cfg_options'] for p in plan['pretrainings']] == [['a=1'], ['a=1', 'b=2']]
