@@ -60,7 +60,10 @@ def run_steps(repo: str, steps: list[str], work_dir: str) -> dict:
 
 def read_log(work_dir: str, step: str) -> list[str]:
     path = osp.join(work_dir, f'{step}.log')
-    return open(path, errors='replace').read().splitlines() if osp.isfile(path) else []
+    if not osp.isfile(path):
+        return []
+    with open(path, errors='replace') as f:
+        return f.read().splitlines()
 
 
 def tabulate(work_dir: str) -> tuple[dict, str]:
@@ -69,6 +72,7 @@ def tabulate(work_dir: str) -> tuple[dict, str]:
         timings = json.load(f)
     result = dict(commit=timings['commit'], steps=timings['steps'])
     lines = ['| command | exit status | seconds | what it printed last |', '|---|---|---|---|']
+    slowest = []
     for step, timing in timings['steps'].items():
         log = read_log(work_dir, step)
         said = ''
@@ -87,10 +91,10 @@ def tabulate(work_dir: str) -> tuple[dict, str]:
                 said = f'{found[-1].group(1)} in {float(found[-1].group(2)):.0f} s'
                 result['suite'] = dict(summary=found[-1].group(1),
                                        seconds=float(found[-1].group(2)))
+            slowest = [(float(m.group(1)), m.group(2), m.group(3)) for line in log
+                       for m in [DURATION.match(line.strip())] if m]
         lines.append(f'| `make {step}` | {timing["returncode"]} | {timing["seconds"]:.0f} | '
                      f'{said} |')
-    slowest = [(float(m.group(1)), m.group(2), m.group(3)) for line in read_log(work_dir, 'test')
-               for m in [DURATION.match(line.strip())] if m]
     result['slowest'] = [dict(seconds=s, phase=p, test=t) for s, p, t in slowest]
     md = (f"A fresh clone of commit `{timings['commit']}`, its steps run in order from "
           f"{timings.get('started', 'an unrecorded time')} (`DIR/timings.json`, "
