@@ -75,3 +75,13 @@ def test_checkpoints_load_without_pickle_and_with_the_operator(tiny_model, tmp_p
     bare.pop(next(iter(bare)))
     with pytest.raises(CheckpointMismatchError, match='does not fit ResNet'):
         hi.load_weights(fresh, bare)
+
+
+def test_the_free_neck_has_no_operator_to_diagnose():
+    from torch import nn
+
+    from qbheat_mm.models.necks import HeatExtrapolationNeck
+    model = nn.Module()
+    model.neck = HeatExtrapolationNeck(in_channels=4, mode='free')
+    with pytest.raises(ValueError, match="mode 'free' has no heat operator to diagnose"):
+        hi.heat_operator(model, step=1)

@@ -258,3 +258,7 @@ def test_detached_statistics_keep_the_values_and_stop_their_gradient_below_the_o
     assert detached.backbone.conv1.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='detach_stats=True needs predicted statistics'):
         build(decoder=dict(detach_stats=True), head=dict(norm_pix=False))
+    with pytest.raises(ValueError, match='decoder stats_dims is 0 but the head predicts 2 '
+                                         'statistics per cell; leave stats_dims out'):
+        decoder = MODELS.build(dict(TINY['decoder'], out_dims=detached.head.pred_dims))
+        build(decoder=decoder)

@@ -168,5 +168,9 @@ def test_free_neck_learns_three_projections_and_nothing_else_changes():
     assert set(neck.state_dict()) == {'A', 'B', 'D'}
     with pytest.raises(ValueError, match="D is the diagonal projection of mode='free'"):
         heat_extrapolate(z, neck.A, neck.B, 'block', D=neck.D)
+    with pytest.raises(ValueError, match="mode='free' with D missing"):
+        heat_extrapolate(z, neck.A, neck.B, 'free')
+    with pytest.raises(ValueError, match=f'D must be {C} x {C} for {C} channels, got \\(2, 2\\)'):
+        heat_extrapolate(z, neck.A, neck.B, 'free', D=torch.zeros(2, 2))
     with pytest.raises(ValueError, match="diagonal='mean' does nothing in mode='free'"):
         HeatExtrapolationNeck(C, mode='free', diagonal='mean')

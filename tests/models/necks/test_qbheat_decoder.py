@@ -99,3 +99,5 @@ def test_bad_arguments():
         dec(torch.randn(1, 5, 2, 2))
     with pytest.raises(ValueError, match='a 3 x 2 map has no four equal quarters'):
         dec(torch.randn(1, 4, 3, 2))
+    with pytest.raises(ValueError, match=r'stats_dims must be in \[0, out_dims=3\), got 3'):
+        QBHeatDecoder(in_channels=4, out_dims=3, embed_dims=8, num_heads=2, stats_dims=3)
